@@ -1,0 +1,94 @@
+"""The bootstrap's entry point: read the environment, load the handler, run the loop.
+
+build.py generates the program's main script, which calls main(default_handler=...).
+Exit status: 1 for an init error or a Runtime API failure (Lambda then restarts the
+environment), the handler's own status for sys.exit() in a handler.
+"""
+
+import os
+import sys
+
+from _lambda_runtime import RuntimeApiClient, RuntimeApiError, serve
+
+from . import errors, import_hooks, log_setup
+from .function import Function
+from .handler_loader import load_handler
+
+
+class _Unbuffered:
+    """stdout/stderr that flush every write, as in AWS's runtime (logs reach CloudWatch at once)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        written = self._stream.write(text)
+        self._stream.flush()
+        return written
+
+    def writelines(self, lines):
+        self._stream.writelines(lines)
+        self._stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _fail(message):
+    print("lambda-runtime: %s" % message, file=sys.stderr, flush=True)
+    return 1
+
+
+def _install_lazy_hooks(function, log_format, log_level):
+    try:
+        from _lambda_nuitka import patch_inspect
+    except ImportError:  # running from plain CPython (tests): nothing to patch
+        pass
+    else:
+        import_hooks.after_import("inspect", lambda module: patch_inspect())
+    import_hooks.after_import(
+        "logging",
+        lambda logging: log_setup.configure(logging, log_format, log_level, function.current_invocation),
+    )
+
+
+def _report_init_error(client, error, log_format):
+    error_type, body, payload = errors.report_init_error(error)
+    errors.log_error(payload, log_format)
+    print("lambda-runtime: init error %s: %s" % (error_type, payload["errorMessage"]), file=sys.stderr, flush=True)
+    try:
+        client.post_init_error(body, error_type)
+    except Exception as post_failure:
+        _fail("could not report the init error: %s" % post_failure)
+    return 1
+
+
+def run(default_handler, environ=os.environ):
+    address = environ.get("AWS_LAMBDA_RUNTIME_API")
+    if not address:
+        return _fail("AWS_LAMBDA_RUNTIME_API is not set: run this bootstrap under Lambda, "
+                     "the mock Runtime API (invoke.py) or the runtime interface emulator")
+    log_format = "JSON" if environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON" else "Text"
+    try:
+        client = RuntimeApiClient(address)
+    except RuntimeApiError as error:
+        return _fail(str(error))
+
+    function = Function(None, log_format)
+    _install_lazy_hooks(function, log_format, environ.get("AWS_LAMBDA_LOG_LEVEL", ""))
+    try:
+        function.set_handler(load_handler(environ.get("_HANDLER") or default_handler))
+    except Exception as error:
+        return _report_init_error(client, error, log_format)
+
+    try:
+        serve(client, function)
+    except RuntimeApiError as error:
+        return _fail(str(error))
+    return 0
+
+
+def main(default_handler):
+    sys.stdout = _Unbuffered(sys.stdout)
+    sys.stderr = _Unbuffered(sys.stderr)
+    sys.exit(run(default_handler))

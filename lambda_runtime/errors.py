@@ -1,0 +1,147 @@
+"""Errors as data: the error JSON AWS's Python runtime posts and the lines it logs.
+
+A report is (error type header, error JSON bytes, X-Ray cause bytes). The error JSON is
+{"errorMessage", "errorType", "requestId", "stackTrace"} as awslambdaric sends it.
+Everything here runs only when something failed, so it may import what it needs lazily.
+"""
+
+import os
+import sys
+
+from . import marshal
+
+ERROR_LOG_SEPARATOR = "\r"          # Lambda's log agent keeps a multi-line error in one record
+ERROR_LOG_INDENT = "\u00a0"         # leading spaces become NO-BREAK SPACEs, as awslambdaric does
+MAX_XRAY_CAUSE = 64 * 1024
+
+
+class InitError(Exception):
+    """The handler could not be loaded; error_type is one of the Runtime.* init types."""
+
+    def __init__(self, error_type, message, stack_trace=None):
+        Exception.__init__(self, message)
+        self.error_type = error_type
+        self.message = message
+        self.stack_trace = stack_trace or []
+
+
+class MarshalError(Exception):
+    error_type = "Runtime.MarshalError"
+
+
+class UnmarshalError(Exception):
+    error_type = "Runtime.UnmarshalError"
+
+
+def header_error_type(name, prefix):
+    """A Lambda-Runtime-Function-Error-Type value: (Runtime|Function).[A-Z][a-zA-Z]+."""
+    if "." in name:
+        prefix, _, name = name.partition(".")
+    valid = name[:1].isupper() and name.isascii() and name.isalpha()
+    return "%s.%s" % (prefix, name if valid else "Unknown")
+
+
+def _runtime_frame(filename):
+    return filename.endswith("runtime.pyx") or "lambda_runtime" in filename
+
+
+def extract_frames(tb):
+    """(filename, lineno, name, line) tuples, with the runtime's own leading frames dropped."""
+    import traceback
+
+    frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
+    for i, frame in enumerate(frames):
+        if not _runtime_frame(frame[0]):
+            return frames[i:]
+    return frames
+
+
+def format_frames(frames):
+    import traceback
+
+    return traceback.format_list(frames)
+
+
+def safe_str(exc):
+    try:
+        return str(exc)
+    except Exception as inner:  # a broken __str__ must not take the runtime down
+        return "<exception str() failed: %s>" % type(inner).__name__
+
+
+def error_payload(message, error_type, stack_trace, request_id):
+    return {
+        "errorMessage": message or "",
+        "errorType": error_type or "",
+        "requestId": request_id or "",
+        "stackTrace": stack_trace or [],
+    }
+
+
+def report_exception(exc, request_id):
+    """For an exception from the handler or the contract: (header type, JSON bytes, X-Ray cause, payload)."""
+    known_type = getattr(exc, "error_type", None)
+    if isinstance(exc, (MarshalError, UnmarshalError)) or (
+        known_type and type(exc).__module__.startswith("lambda_runtime")
+    ):
+        payload = error_payload(safe_str(exc), known_type, [], request_id)
+        return known_type, marshal.dumps(payload).encode(), _xray_cause(known_type, payload["errorMessage"], []), payload
+    frames = extract_frames(exc.__traceback__)
+    name = type(exc).__name__
+    payload = error_payload(safe_str(exc), name, format_frames(frames), request_id)
+    return (
+        header_error_type(name, "Function"),
+        marshal.dumps(payload).encode(),
+        _xray_cause(name, payload["errorMessage"], frames),
+        payload,
+    )
+
+
+def report_init_error(error):
+    """For an InitError or any exception while importing the handler module."""
+    if isinstance(error, InitError):
+        payload = error_payload(error.message, error.error_type, error.stack_trace, None)
+        return error.error_type, marshal.dumps(payload).encode(), payload
+    name = type(error).__name__
+    payload = error_payload(safe_str(error), name, format_frames(extract_frames(error.__traceback__)), None)
+    return header_error_type(name, "Function"), marshal.dumps(payload).encode(), payload
+
+
+def _xray_cause(error_type, message, frames):
+    cause = {
+        "working_directory": os.getcwd(),
+        "exceptions": [{
+            "message": message,
+            "type": error_type,
+            "stack": [{"label": name, "path": path, "line": line} for path, line, name, _ in frames],
+        }],
+        "paths": sorted({path for path, _, _, _ in frames}),
+    }
+    encoded = marshal.dumps(cause).encode()
+    return encoded if len(encoded) <= MAX_XRAY_CAUSE else None
+
+
+def log_error(payload, log_format):
+    """Writes the unhandled-error record to stdout as awslambdaric does (Text or JSON)."""
+    if log_format == "JSON":
+        import time
+
+        record = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "ERROR"}
+        record.update(payload)
+        line = marshal.dumps(record) + "\n"
+    else:
+        description = "[ERROR]"
+        if payload["errorType"]:
+            description += " " + payload["errorType"]
+        if payload["errorMessage"]:
+            description += (":" if payload["errorType"] else "") + " " + payload["errorMessage"]
+        lines = [description, "Traceback (most recent call last):"]
+        for element in payload["stackTrace"]:
+            if element == "":
+                lines.append("")
+            for trace_line in element.splitlines():
+                stripped = trace_line.lstrip(" ")
+                lines.append(ERROR_LOG_INDENT * (len(trace_line) - len(stripped)) + stripped)
+        line = ERROR_LOG_SEPARATOR.join(lines) + "\n"
+    sys.stdout.write(line)
+    sys.stdout.flush()

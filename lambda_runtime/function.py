@@ -1,0 +1,107 @@
+"""The Python side of one invocation: what serve() in runtime.pyx calls.
+
+serve() owns the loop and the bytes; Function owns the contract: how the event is
+decoded, what the context holds, how results and errors are encoded and posted, and
+what happens when the Runtime API refuses a post.
+"""
+
+import os
+import sys
+
+from _lambda_runtime import ResponseRejected, RuntimeApiError
+
+from . import errors, marshal, streaming
+from .context import LambdaContext
+
+RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
+
+
+class Function:
+    def __init__(self, handler, log_format="Text"):
+        self.log_format = log_format
+        self.request_id = None
+        self.tenant_id = None
+        self._environ = os.environ
+        self.set_handler(handler)
+
+    def set_handler(self, handler):
+        self.handler = handler
+        self.raw = bool(getattr(handler, "__lambda_raw__", False))
+
+    def current_invocation(self):
+        """(request id, tenant id) of the invocation in progress, for log records."""
+        return self.request_id, self.tenant_id
+
+    # -- per invocation ---------------------------------------------------------
+
+    def begin_invocation(self, invocation):
+        self.request_id = invocation.request_id
+        self.tenant_id = invocation.tenant_id
+        trace_id = invocation.trace_id
+        if trace_id is not None:
+            self._environ["_X_AMZN_TRACE_ID"] = trace_id
+        elif "_X_AMZN_TRACE_ID" in self._environ:
+            del self._environ["_X_AMZN_TRACE_ID"]
+
+    def decode_event(self, invocation):
+        if self.raw or invocation.content_type != "application/json":
+            return invocation.body
+        try:
+            return marshal.loads(invocation.body)
+        except ValueError as error:
+            raise errors.UnmarshalError("Unable to unmarshal input: %s" % error) from None
+
+    make_context = staticmethod(LambdaContext)  # raises ContextUnmarshalError for bad headers
+
+    def encode_result(self, result):
+        """(body bytes, content type) for a handler's return value."""
+        if isinstance(result, (bytes, bytearray, memoryview)):
+            return bytes(result), (b"application/octet-stream" if self.raw else b"application/unknown")
+        if self.raw and isinstance(result, str):
+            return result.encode("utf-8"), b"text/plain; charset=utf-8"
+        try:
+            return marshal.dumps(result).encode("utf-8"), b"application/json"
+        except (TypeError, ValueError, OverflowError, RecursionError) as error:
+            raise errors.MarshalError("Unable to marshal response: %s" % errors.safe_str(error)) from None
+
+    is_stream = staticmethod(streaming.is_stream)
+
+    def stream(self, client, invocation, generator):
+        streaming.send_stream(client, invocation, generator, self)
+
+    # -- posting ----------------------------------------------------------------
+
+    def post_result(self, client, invocation, body, content_type):
+        try:
+            client.post_response(invocation.request_id, body, content_type)
+        except ResponseRejected as rejected:
+            if rejected.status == 413:
+                self._post_error_payload(client, invocation, RESPONSE_TOO_LARGE, errors.error_payload(
+                    "Response payload size (%d bytes) exceeded maximum allowed payload size." % len(body),
+                    RESPONSE_TOO_LARGE, [], invocation.request_id))
+            else:
+                self._rejected(rejected, invocation)
+
+    def post_error(self, client, invocation, exc):
+        error_type, body, xray_cause, payload = errors.report_exception(exc, invocation.request_id)
+        errors.log_error(payload, self.log_format)
+        try:
+            client.post_error(invocation.request_id, body, error_type, xray_cause)
+        except ResponseRejected as rejected:
+            self._rejected(rejected, invocation)
+
+    def _post_error_payload(self, client, invocation, error_type, payload):
+        errors.log_error(payload, self.log_format)
+        try:
+            client.post_error(invocation.request_id, marshal.dumps(payload).encode(), error_type, None)
+        except ResponseRejected as rejected:
+            self._rejected(rejected, invocation)
+
+    def _rejected(self, rejected, invocation):
+        if rejected.status >= 500:
+            raise RuntimeApiError(str(rejected)) from None
+        # 400 (unknown id) / 403 (already answered): nothing more can be said for it.
+        print("lambda-runtime: invocation %s: %s" % (invocation.request_id, rejected), file=sys.stderr, flush=True)
+
+    def report_unanswerable(self, exc):
+        print("lambda-runtime: %s" % exc, file=sys.stderr, flush=True)

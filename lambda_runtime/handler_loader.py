@@ -1,0 +1,44 @@
+"""Finds the handler named by _HANDLER ("module.function", a "/" in the module part is a
+path) among the modules compiled into the bootstrap, with AWS's init error types."""
+
+import sys
+
+from .errors import InitError
+
+# Names Lambda users cannot take for a handler module (awslambdaric: BuiltInModuleConflict).
+# Our own native modules are built in too but are not in the user's namespace.
+_RUNTIME_BUILTINS = {"_lambda_runtime", "_lambda_http", "_lambda_nuitka"}
+
+
+def split_handler(spec):
+    module_name, dot, function_name = spec.rpartition(".")
+    if not dot or not module_name or not function_name:
+        raise InitError("Runtime.MalformedHandlerName", "Bad handler '%s': not enough values to unpack "
+                        "(expected 2, got 1)" % spec)
+    return module_name, function_name
+
+
+def load_handler(spec):
+    """Imports the handler's module and returns the function. Raises InitError, or the
+    exception the module itself raised while being imported."""
+    module_name, function_name = split_handler(spec)
+    top = module_name.split(".")[0]
+    if top in sys.builtin_module_names and top not in _RUNTIME_BUILTINS:
+        raise InitError("Runtime.BuiltInModuleConflict",
+                        "Cannot use built-in module %s as a handler module" % module_name)
+    dotted = module_name.replace("/", ".")
+    try:
+        __import__(dotted)
+        module = sys.modules[dotted]
+    except ImportError as error:
+        raise InitError("Runtime.ImportModuleError",
+                        "Unable to import module '%s': %s" % (module_name, error)) from None
+    except SyntaxError as error:
+        trace = ['  File "%s" Line %s\n    %s' % (error.filename, error.lineno, error.text)]
+        raise InitError("Runtime.UserCodeSyntaxError",
+                        "Syntax error in module '%s': %s" % (module_name, error), trace) from None
+    try:
+        return getattr(module, function_name)
+    except AttributeError:
+        raise InitError("Runtime.HandlerNotFound",
+                        "Handler '%s' missing on module '%s'" % (function_name, module_name)) from None

@@ -1,0 +1,144 @@
+"""JSON in and out, as AWS's Python runtime writes it, without importing `json`.
+
+`import json` pulls in `re` and its compiler (~10 ms of start-up); the C accelerator
+`_json` that json itself uses needs none of that, so we drive it directly. Output
+matches awslambdaric: ", " and ": " separators, ASCII escapes, NaN/Infinity written as
+such, tuples as lists, non-string keys as strings, Decimal as its number text.
+"""
+
+import sys
+
+import _json
+
+_WHITESPACE = " \t\n\r"
+
+
+class _DecodeSettings:
+    """The attributes _json.make_scanner reads from a json.JSONDecoder."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}.__getitem__
+    memo = None
+
+
+_scan_once = _json.make_scanner(_DecodeSettings())
+
+
+class JSONDecodeError(ValueError):
+    """Raised for bad JSON; the message follows json's ("Expecting value: line 1 column 1 (char 0)")."""
+
+    def __init__(self, msg, doc, pos):
+        lineno = doc.count("\n", 0, pos) + 1
+        colno = pos - doc.rfind("\n", 0, pos)
+        ValueError.__init__(self, "%s: line %d column %d (char %d)" % (msg, lineno, colno, pos))
+
+
+def loads(data):
+    """Decodes one JSON document from bytes (UTF-8) or str."""
+    if isinstance(data, str):
+        text = data
+    else:
+        text = str(data, "utf-8")
+    if text.startswith("\ufeff"):
+        raise JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    n = len(text)
+    start = 0
+    while start < n and text[start] in _WHITESPACE:
+        start += 1
+    try:
+        value, end = _scan_once(text, start)
+    except StopIteration as stop:
+        raise JSONDecodeError("Expecting value", text, stop.value) from None
+    except ValueError as error:  # _json raises json.decoder.JSONDecodeError for inner errors
+        raise JSONDecodeError(str(error).split(":", 1)[0], text, getattr(error, "pos", 0)) from None
+    while end < n and text[end] in _WHITESPACE:
+        end += 1
+    if end != n:
+        raise JSONDecodeError("Extra data", text, end)
+    return value
+
+
+class _NeedsDecimal(Exception):
+    """Raised by the C encoder's fallback: the value holds a Decimal, use the slow path."""
+
+
+def _default(obj):
+    if _is_decimal(obj):
+        raise _NeedsDecimal
+    raise TypeError("Object of type %s is not JSON serializable" % type(obj).__name__)
+
+
+def _is_decimal(obj):
+    decimal = sys.modules.get("decimal")  # no Decimal can exist unless decimal was imported
+    return decimal is not None and isinstance(obj, decimal.Decimal)
+
+
+_encode_fast = _json.make_encoder(
+    {}, _default, _json.encode_basestring_ascii, None, ": ", ", ", False, False, True
+)
+
+
+def dumps(obj):
+    """Encodes obj as awslambdaric does; raises TypeError/ValueError when it cannot."""
+    try:
+        return "".join(_encode_fast(obj, 0))
+    except _NeedsDecimal:
+        return "".join(_encode_slow(obj, set()))
+
+
+def _encode_slow(obj, markers):
+    """A plain recursive encoder, used only for values that contain a Decimal."""
+    if isinstance(obj, str):
+        yield _json.encode_basestring_ascii(obj)
+    elif obj is None or obj is True or obj is False or isinstance(obj, (int, float)):
+        yield _encode_fast(obj, 0)[0] if isinstance(obj, float) else _scalar(obj)
+    elif _is_decimal(obj):
+        yield "NaN" if obj.is_nan() else str(obj)
+    elif isinstance(obj, (list, tuple, dict)):
+        if id(obj) in markers:
+            raise ValueError("Circular reference detected")
+        markers.add(id(obj))
+        if isinstance(obj, dict):
+            yield "{"
+            for i, (key, value) in enumerate(obj.items()):
+                yield (", " if i else "") + _json.encode_basestring_ascii(_key(key)) + ": "
+                yield from _encode_slow(value, markers)
+            yield "}"
+        else:
+            yield "["
+            for i, value in enumerate(obj):
+                if i:
+                    yield ", "
+                yield from _encode_slow(value, markers)
+            yield "]"
+        markers.discard(id(obj))
+    else:
+        yield from _encode_slow(_default_slow(obj), markers)
+
+
+def _default_slow(obj):
+    raise TypeError("Object of type %s is not JSON serializable" % type(obj).__name__)
+
+
+def _scalar(obj):
+    if obj is None:
+        return "null"
+    if obj is True:
+        return "true"
+    if obj is False:
+        return "false"
+    return int.__repr__(obj)
+
+
+def _key(key):
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float) or key is None or isinstance(key, bool) or isinstance(key, int):
+        return _encode_fast(key, 0)[0] if isinstance(key, float) else _scalar(key)
+    if _is_decimal(key):
+        return str(key)
+    raise TypeError("keys must be str, int, float, bool or None, not %s" % type(key).__name__)

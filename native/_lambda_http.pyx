@@ -1,0 +1,411 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""HTTP/1.1 response parser for the Runtime API client. Sans-IO: bytes in, responses out.
+
+Contract: bytes are appended to the parser's buffer (reserve()/commit() from C, feed()
+from Python). parse() returns 1 when a whole response is in the buffer, 0 when it needs
+more data, or raises HttpProtocolError on input it will not accept. After a response is
+used, consume() drops it and parsing starts at the next byte. finish_at_eof() tells the
+parser the peer closed: it completes a read-until-close body, else raises
+IncompleteResponse if a response was under way.
+
+Body framing, as RFC 9112 section 6.3 orders it:
+  1. 1xx responses carry no body and are skipped; 204 and 304 carry none.
+  2. Transfer-Encoding ending in "chunked" -> chunked (it beats Content-Length).
+     Any other Transfer-Encoding is refused.
+  3. Content-Length -> that many bytes; repeated or listed values must all agree.
+  4. Otherwise the body runs until the connection closes.
+
+Chunked bodies are decoded in place: chunk data is moved down over the framing, so the
+body ends up contiguous at body_start and no second buffer is needed.
+"""
+
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from libc.stdlib cimport malloc, realloc, free
+from libc.string cimport memchr, memcpy, memmove
+
+cdef extern from "string.h" nogil:
+    void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen)
+
+
+class HttpProtocolError(Exception):
+    """The peer sent bytes that are not an HTTP/1.1 response we accept."""
+
+
+class IncompleteResponse(HttpProtocolError):
+    """The connection closed in the middle of a response."""
+
+
+DEF INITIAL_CAPACITY = 65536
+DEF MAX_CHUNK_SIZE_DIGITS = 15      # 16**15 bytes: far past any limit, never overflows
+
+cdef enum State:
+    HEAD = 0
+    BODY_LENGTH = 1
+    CHUNK_SIZE = 2
+    CHUNK_DATA = 3
+    CHUNK_DATA_END = 4
+    TRAILERS = 5
+    BODY_UNTIL_CLOSE = 6
+    DONE = 7
+
+DEFAULT_MAX_HEAD = 1024 * 1024
+DEFAULT_MAX_BODY = 256 * 1024 * 1024
+
+
+cdef inline Py_ssize_t find_crlf(const char *buf, Py_ssize_t start, Py_ssize_t end) noexcept:
+    """Offset of the next CRLF in buf[start:end], or -1."""
+    cdef const char *p
+    while start < end - 1:
+        p = <const char *>memchr(buf + start, b'\r', end - 1 - start)
+        if p == NULL:
+            return -1
+        if p[1] == b'\n':
+            return p - buf
+        start = p - buf + 1
+    return -1
+
+
+cdef Py_ssize_t parse_content_length(str value, Py_ssize_t max_body) except -2:
+    cdef Py_ssize_t result = -1
+    cdef Py_ssize_t n
+    for part in value.split(","):
+        part = part.strip(" \t")
+        if not part or len(part) > 18 or not part.isdigit() or not part.isascii():
+            raise HttpProtocolError("invalid Content-Length %r" % value[:64])
+        n = int(part)
+        if result != -1 and n != result:
+            raise HttpProtocolError("conflicting Content-Length values %r" % value[:64])
+        result = n
+    if result > max_body:
+        raise HttpProtocolError("body of %d bytes exceeds the %d byte limit" % (result, max_body))
+    return result
+
+
+cdef dict parse_header_lines(const char *buf, Py_ssize_t start, Py_ssize_t end, dict into):
+    """Parses 'name: value' CRLF-terminated lines in buf[start:end] into a dict keyed by
+    lower-case name. Repeated names are joined with ', ' (RFC 9110 5.3)."""
+    cdef Py_ssize_t line_end, colon
+    cdef const char *c
+    while start < end:
+        line_end = find_crlf(buf, start, end + 2)
+        if line_end < 0 or line_end > end:
+            line_end = end
+        if buf[start] == b' ' or buf[start] == b'\t':
+            raise HttpProtocolError("obsolete header line folding")
+        c = <const char *>memchr(buf + start, b':', line_end - start)
+        if c == NULL or c == buf + start:
+            raise HttpProtocolError("malformed header line %r" % buf[start:min(line_end, start + 64)])
+        colon = c - buf
+        name = buf[start:colon].decode("latin-1")
+        if name != name.strip() or " " in name or "\t" in name:
+            raise HttpProtocolError("whitespace in header name %r" % name[:64])
+        name = name.lower()
+        value = buf[colon + 1:line_end].decode("latin-1").strip(" \t")
+        previous = into.get(name)
+        into[name] = value if previous is None else previous + ", " + value
+        start = line_end + 2
+    return into
+
+
+cdef class ResponseParser:
+
+    def __cinit__(self, Py_ssize_t max_head=DEFAULT_MAX_HEAD, Py_ssize_t max_body=DEFAULT_MAX_BODY):
+        self.buf = <char *>malloc(INITIAL_CAPACITY)
+        if self.buf == NULL:
+            raise MemoryError()
+        self.cap = INITIAL_CAPACITY
+        self.max_head = max_head
+        self.max_body = max_body
+        self._reset_message()
+
+    def __dealloc__(self):
+        free(self.buf)
+
+    cdef void _reset_message(self) noexcept:
+        self.state = HEAD
+        self.pos = self.start
+        self.head_scan = self.start
+        self.status = 0
+        self.headers = None
+        self.trailers = None
+        self.keep_alive = True
+        self.body_start = 0
+        self.body_len = 0
+        self.remaining = 0
+
+    # -- buffer ------------------------------------------------------------------
+
+    cdef char *reserve(self, Py_ssize_t n) except NULL:
+        """Room for at least n more bytes at buf + end (compacting or growing)."""
+        cdef Py_ssize_t shift, new_cap
+        cdef char *new_buf
+        if self.cap - self.end >= n:
+            return self.buf + self.end
+        if self.start > 0:
+            shift = self.start
+            memmove(self.buf, self.buf + shift, self.end - shift)
+            self.start -= shift
+            self.end -= shift
+            self.pos -= shift
+            self.head_scan -= shift
+            if self.body_start >= shift:
+                self.body_start -= shift
+        if self.cap - self.end < n:
+            new_cap = self.cap
+            while new_cap - self.end < n:
+                new_cap *= 2
+            new_buf = <char *>realloc(self.buf, new_cap)
+            if new_buf == NULL:
+                raise MemoryError()
+            self.buf = new_buf
+            self.cap = new_cap
+        return self.buf + self.end
+
+    cdef void commit(self, Py_ssize_t n) noexcept:
+        self.end += n
+
+    def feed(self, data):
+        """Appends bytes (tests and Python callers; the socket loop uses reserve/commit)."""
+        cdef const unsigned char[:] view = memoryview(data).cast("B")
+        cdef Py_ssize_t n = view.shape[0]
+        if n == 0:
+            return
+        memcpy(self.reserve(n), &view[0], n)
+        self.commit(n)
+
+    # -- parsing -----------------------------------------------------------------
+
+    cdef int parse(self) except -1:
+        while True:
+            if self.state == HEAD:
+                if not self._parse_head():
+                    return 0
+            elif self.state == BODY_LENGTH:
+                if self.end - self.pos < self.remaining:
+                    return 0
+                self.pos += self.remaining
+                self.body_len = self.remaining
+                self.state = DONE
+            elif self.state == CHUNK_SIZE:
+                if not self._parse_chunk_size():
+                    return 0
+            elif self.state == CHUNK_DATA:
+                if not self._move_chunk_data():
+                    return 0
+            elif self.state == CHUNK_DATA_END:
+                if self.end - self.pos < 2:
+                    return 0
+                if self.buf[self.pos] != b'\r' or self.buf[self.pos + 1] != b'\n':
+                    raise HttpProtocolError("chunk data not followed by CRLF")
+                self.pos += 2
+                self.state = CHUNK_SIZE
+            elif self.state == TRAILERS:
+                if not self._parse_trailers():
+                    return 0
+            elif self.state == BODY_UNTIL_CLOSE:
+                self.body_len = self.end - self.body_start
+                self.pos = self.end
+                return 0
+            else:  # DONE
+                return 1
+
+    cdef bint _parse_head(self) except -1:
+        cdef const char *found
+        cdef Py_ssize_t head_end, line_end, scan_from
+        scan_from = self.head_scan - 3 if self.head_scan - 3 > self.start else self.start
+        found = <const char *>memmem(self.buf + scan_from, self.end - scan_from, b"\r\n\r\n", 4)
+        if found == NULL:
+            if self.end - self.start > self.max_head:
+                raise HttpProtocolError("response head exceeds %d bytes" % self.max_head)
+            self.head_scan = self.end
+            return False
+        head_end = found - self.buf
+        if head_end - self.start > self.max_head:
+            raise HttpProtocolError("response head exceeds %d bytes" % self.max_head)
+
+        line_end = find_crlf(self.buf, self.start, head_end + 2)
+        self.status = self._parse_status_line(self.start, line_end)
+        self.headers = parse_header_lines(self.buf, line_end + 2, head_end, {})
+        self.pos = head_end + 4
+        self.body_start = self.pos
+
+        if 100 <= self.status < 200:        # interim response: no body, parse the next head
+            self.start = self.pos
+            self._reset_message()
+            return True
+        self._decide_framing()
+        return True
+
+    cdef int _parse_status_line(self, Py_ssize_t start, Py_ssize_t end) except -1:
+        cdef const char *s = self.buf + start
+        cdef Py_ssize_t n = end - start
+        cdef int i, code = 0
+        if n < 12 or s[0:7] != b"HTTP/1." or s[8] != b' ' or not (s[7] == b'0' or s[7] == b'1') \
+                or (n > 12 and s[12] != b' '):
+            raise HttpProtocolError("malformed status line %r" % s[:min(n, 64)])
+        for i in range(9, 12):
+            if s[i] < b'0' or s[i] > b'9':
+                raise HttpProtocolError("malformed status code %r" % s[:min(n, 64)])
+            code = code * 10 + (s[i] - 48)
+        if s[7] == b'0':
+            self.keep_alive = False
+        return code
+
+    cdef int _decide_framing(self) except -1:
+        cdef dict headers = self.headers
+        connection = headers.get("connection")
+        if connection is not None and "close" in connection.lower():
+            self.keep_alive = False
+        transfer_encoding = headers.get("transfer-encoding")
+        if transfer_encoding is not None:
+            codings = transfer_encoding.lower().split(",")
+            if codings[len(codings) - 1].strip() != "chunked":
+                raise HttpProtocolError("unsupported Transfer-Encoding %r" % transfer_encoding[:64])
+            self.state = CHUNK_SIZE
+            return 0
+        content_length = headers.get("content-length")
+        if content_length is not None:
+            self.remaining = parse_content_length(content_length, self.max_body)
+            self.state = BODY_LENGTH
+            return 0
+        if self.status == 204 or self.status == 304:
+            self.state = DONE
+            return 0
+        self.keep_alive = False
+        self.state = BODY_UNTIL_CLOSE
+        return 0
+
+    cdef bint _parse_chunk_size(self) except -1:
+        cdef Py_ssize_t line_end = find_crlf(self.buf, self.pos, self.end)
+        cdef Py_ssize_t i, digits = 0, size = 0
+        cdef char c
+        if line_end < 0:
+            if self.end - self.pos > 1024:
+                raise HttpProtocolError("chunk size line too long")
+            return False
+        i = self.pos
+        while i < line_end:
+            c = self.buf[i]
+            if b'0' <= c <= b'9':
+                size = size * 16 + (c - 48)
+            elif b'a' <= c <= b'f':
+                size = size * 16 + (c - 87)
+            elif b'A' <= c <= b'F':
+                size = size * 16 + (c - 55)
+            else:
+                break
+            digits += 1
+            if digits > MAX_CHUNK_SIZE_DIGITS:
+                raise HttpProtocolError("chunk size overflows")
+            i += 1
+        if digits == 0 or (i < line_end and self.buf[i] != b';' and self.buf[i] != b' ' and self.buf[i] != b'\t'):
+            raise HttpProtocolError("malformed chunk size %r" % self.buf[self.pos:min(line_end, self.pos + 32)])
+        if self.body_len + size > self.max_body:
+            raise HttpProtocolError("chunked body exceeds the %d byte limit" % self.max_body)
+        self.pos = line_end + 2
+        if size == 0:
+            self.state = TRAILERS
+        else:
+            self.remaining = size
+            self.state = CHUNK_DATA
+        return True
+
+    cdef bint _move_chunk_data(self) except -1:
+        cdef Py_ssize_t n = self.end - self.pos
+        if n == 0:
+            return False
+        if n > self.remaining:
+            n = self.remaining
+        if self.body_start + self.body_len != self.pos:
+            memmove(self.buf + self.body_start + self.body_len, self.buf + self.pos, n)
+        self.body_len += n
+        self.pos += n
+        self.remaining -= n
+        if self.remaining == 0:
+            self.state = CHUNK_DATA_END
+        return True
+
+    cdef bint _parse_trailers(self) except -1:
+        cdef const char *found
+        if self.end - self.pos >= 2 and self.buf[self.pos] == b'\r' and self.buf[self.pos + 1] == b'\n':
+            self.pos += 2
+            self.state = DONE
+            return True
+        found = <const char *>memmem(self.buf + self.pos, self.end - self.pos, b"\r\n\r\n", 4)
+        if found == NULL:
+            if self.end - self.pos > self.max_head:
+                raise HttpProtocolError("trailers exceed %d bytes" % self.max_head)
+            return False
+        self.trailers = parse_header_lines(self.buf, self.pos, found - self.buf, {})
+        self.pos = found - self.buf + 4
+        self.state = DONE
+        return True
+
+    cdef int finish_at_eof(self) except -1:
+        """The peer closed. Returns 1 if that completed a response, 0 if none was under way."""
+        if self.state == BODY_UNTIL_CLOSE:
+            self.body_len = self.end - self.body_start
+            self.pos = self.end
+            self.state = DONE
+            return 1
+        if self.state == DONE:
+            return 1
+        if self.in_message():
+            raise IncompleteResponse(
+                "connection closed after %d bytes of a response" % (self.end - self.start))
+        return 0
+
+    cdef bint in_message(self) noexcept:
+        return self.state != HEAD or self.end > self.start
+
+    cdef const char *body_ptr(self) noexcept:
+        return self.buf + self.body_start
+
+    cdef void consume(self) noexcept:
+        """Drops the finished response; the next one starts at the following byte."""
+        self.start = self.pos
+        if self.start == self.end:
+            self.start = self.end = 0
+        self._reset_message()
+
+    # -- Python surface (tests, slow paths) ---------------------------------------
+
+    def next_response(self):
+        """The next complete Response, or None if more bytes are needed."""
+        if not self.parse():
+            return None
+        response = Response(self.status, self.headers, self.trailers, self.body(), self.keep_alive)
+        self.consume()
+        return response
+
+    def close(self):
+        """Signals EOF: returns the final Response completed by the close, or None."""
+        if not self.finish_at_eof():
+            return None
+        response = Response(self.status, self.headers, self.trailers, self.body(), False)
+        self.consume()
+        return response
+
+    def body(self):
+        return PyBytes_FromStringAndSize(self.buf + self.body_start, self.body_len)
+
+    @property
+    def buffered(self):
+        """Bytes received but not yet consumed."""
+        return self.end - self.start
+
+
+class Response:
+    """One parsed response (tests and slow paths; the loop reads the parser directly)."""
+
+    __slots__ = ("status", "headers", "trailers", "body", "keep_alive")
+
+    def __init__(self, status, headers, trailers, body, keep_alive):
+        self.status = status
+        self.headers = headers
+        self.trailers = trailers or {}
+        self.body = body
+        self.keep_alive = keep_alive
+
+    def __repr__(self):
+        return "Response(%d, %d header(s), %d byte body)" % (self.status, len(self.headers), len(self.body))

@@ -1,0 +1,506 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The Lambda Runtime API client over libc sockets, and the invocation loop.
+
+Compiled as the built-in module `_lambda_runtime`. Three layers, each small:
+
+  Connection        one HTTP/1.1 keep-alive connection: connect, send iovecs, read one
+                    response into a _lambda_http.ResponseParser. Reopens a connection the
+                    server closed while idle and retries once when no byte of the answer
+                    had arrived. No receive timeout unless the caller asks for one
+                    (GET /next is a long poll). EINTR runs Python signal handlers and
+                    retries.
+  RuntimeApiClient  one method per Runtime API endpoint, each headed by its path.
+  serve()           the loop: next -> decode -> handler -> encode -> post.
+
+The Python-facing contract (context, error JSON, marshalling, streaming) lives in the
+plain-Python package lambda_runtime; serve() calls into it through a Function object.
+"""
+
+cimport sysnet as net
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
+from cpython.exc cimport PyErr_CheckSignals
+from _lambda_http cimport ResponseParser
+
+from _lambda_http import HttpProtocolError, IncompleteResponse
+
+
+class RuntimeApiError(Exception):
+    """The Runtime API failed in a way the runtime cannot go on from: exit and let Lambda restart."""
+
+
+class ConnectionLost(RuntimeApiError):
+    def __init__(self, message, bint before_response):
+        RuntimeApiError.__init__(self, message)
+        self.before_response = before_response
+
+
+class ResponseRejected(Exception):
+    """The Runtime API answered a post with a status other than 202."""
+    def __init__(self, path, status, body):
+        Exception.__init__(self, "POST %s answered %d: %s" % (path, status, body[:200]))
+        self.status = status
+        self.body = body
+
+
+DEF RECV_SIZE = 262144
+DEF MAX_REQUEST_ID = 128
+API_VERSION = "2018-06-01"
+USER_AGENT = "lambda-native-python/1.0"
+
+
+cdef inline long long monotonic_ms() noexcept nogil:
+    cdef net.timespec ts
+    net.clock_gettime(net.CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec * 1000LL + ts.tv_nsec // 1000000
+
+
+cpdef long long epoch_ms() noexcept:
+    cdef net.timespec ts
+    net.clock_gettime(net.CLOCK_REALTIME, &ts)
+    return ts.tv_sec * 1000LL + ts.tv_nsec // 1000000
+
+
+cdef int os_error(int err, str what) except -1:
+    raise OSError(err, "%s: %s" % (what, net.strerror(err).decode("utf-8", "replace")))
+
+
+cdef bint is_safe_request_id(str request_id):
+    """Request ids go into request lines: letters, digits, '-', '_', '.', ':' only."""
+    if not 0 < len(request_id) <= MAX_REQUEST_ID:
+        return False
+    for ch in request_id:
+        if not (ch.isascii() and (ch.isalnum() or ch in "-_.:")):
+            return False
+    return True
+
+
+cdef class Connection:
+    cdef readonly str host
+    cdef readonly str port
+    cdef readonly bytes host_header
+    cdef int fd
+    cdef bint fresh
+    cdef ResponseParser parser
+    cdef readonly int connects
+
+    def __cinit__(self, str address):
+        host, sep, port = address.rpartition(":")
+        host = host.strip("[]")
+        if not sep or not host or not port.isdigit():
+            raise RuntimeApiError("AWS_LAMBDA_RUNTIME_API must be host:port, got %r" % address)
+        self.host = host
+        self.port = port
+        self.host_header = ("Host: %s\r\nUser-Agent: %s\r\n" % (address, USER_AGENT)).encode("ascii")
+        self.fd = -1
+        self.parser = ResponseParser()
+
+    def __dealloc__(self):
+        if self.fd >= 0:
+            net.close(self.fd)
+
+    cdef int open(self) except -1:
+        cdef net.addrinfo hints
+        cdef net.addrinfo *found
+        cdef net.addrinfo *ai
+        cdef int rc, fd = -1, err = 0, one = 1
+        cdef bytes host = self.host.encode("ascii")
+        cdef bytes port = self.port.encode("ascii")
+        hints.ai_flags = 0
+        hints.ai_family = 0
+        hints.ai_socktype = net.SOCK_STREAM
+        hints.ai_protocol = 0
+        hints.ai_addrlen = 0
+        hints.ai_addr = NULL
+        hints.ai_canonname = NULL
+        hints.ai_next = NULL
+        rc = net.getaddrinfo(host, port, &hints, &found)
+        if rc != 0:
+            raise RuntimeApiError("cannot resolve %s: %s" % (self.host, net.gai_strerror(rc).decode()))
+        try:
+            ai = found
+            while ai != NULL:
+                fd = net.socket(ai.ai_family, ai.ai_socktype | net.SOCK_CLOEXEC, ai.ai_protocol)
+                if fd >= 0:
+                    while True:
+                        with nogil:
+                            rc = net.connect(fd, ai.ai_addr, ai.ai_addrlen)
+                        if rc == 0 or net.errno != net.EINTR:
+                            break
+                        PyErr_CheckSignals()
+                    if rc == 0:
+                        break
+                    err = net.errno
+                    net.close(fd)
+                    fd = -1
+                else:
+                    err = net.errno
+                ai = ai.ai_next
+        finally:
+            net.freeaddrinfo(found)
+        if fd < 0:
+            raise ConnectionLost("cannot connect to the Runtime API at %s:%s: %s"
+                                 % (self.host, self.port, net.strerror(err).decode()), True)
+        net.setsockopt(fd, net.IPPROTO_TCP, net.TCP_NODELAY, &one, sizeof(one))
+        self.fd = fd
+        self.fresh = True
+        self.connects += 1
+        self.parser = ResponseParser()
+        return 0
+
+    cdef void close(self) noexcept:
+        if self.fd >= 0:
+            net.close(self.fd)
+            self.fd = -1
+
+    cdef int send_iov(self, net.iovec *iov, int count) except -1:
+        """Sends every byte of the iovecs (partial writes and EINTR handled)."""
+        cdef net.msghdr msg
+        cdef Py_ssize_t sent
+        cdef int err
+        msg.msg_name = NULL
+        msg.msg_namelen = 0
+        msg.msg_control = NULL
+        msg.msg_controllen = 0
+        msg.msg_flags = 0
+        while count > 0:
+            msg.msg_iov = iov
+            msg.msg_iovlen = count
+            with nogil:
+                sent = net.sendmsg(self.fd, &msg, net.MSG_NOSIGNAL)
+            if sent < 0:
+                err = net.errno
+                if err == net.EINTR:
+                    PyErr_CheckSignals()
+                    continue
+                if err == net.EPIPE or err == net.ECONNRESET:
+                    raise ConnectionLost("Runtime API connection closed while sending", True)
+                os_error(err, "send to the Runtime API")
+            while count > 0 and <size_t>sent >= iov[0].iov_len:
+                sent -= iov[0].iov_len
+                iov += 1
+                count -= 1
+            if count > 0:
+                iov[0].iov_base = <char *>iov[0].iov_base + sent
+                iov[0].iov_len -= sent
+        return 0
+
+    cdef bint peer_closed(self) except -1:
+        """True if the idle connection has been closed by the server (or has stray data)."""
+        cdef net.pollfd pfd
+        pfd.fd = self.fd
+        pfd.events = net.POLLIN
+        pfd.revents = 0
+        return net.poll(&pfd, 1, 0) > 0
+
+    cdef int receive(self, int timeout_ms) except -1:
+        """Reads until the parser holds a whole response; returns its status. timeout_ms < 0: none."""
+        cdef ResponseParser parser = self.parser
+        cdef Py_ssize_t n
+        cdef char *dest
+        cdef int err, rc, wait_ms
+        cdef net.pollfd pfd
+        cdef long long deadline = monotonic_ms() + timeout_ms
+        while True:
+            if parser.parse():
+                return parser.status
+            if timeout_ms >= 0:
+                pfd.fd = self.fd
+                pfd.events = net.POLLIN
+                wait_ms = <int>(deadline - monotonic_ms())
+                if wait_ms < 0:
+                    wait_ms = 0
+                with nogil:
+                    rc = net.poll(&pfd, 1, wait_ms)
+                if rc == 0:
+                    raise RuntimeApiError("the Runtime API did not answer within %d ms" % timeout_ms)
+                if rc < 0:
+                    if net.errno == net.EINTR:
+                        PyErr_CheckSignals()
+                        continue
+                    os_error(net.errno, "poll")
+            dest = parser.reserve(RECV_SIZE)
+            with nogil:
+                n = net.recv(self.fd, dest, RECV_SIZE, 0)
+            if n > 0:
+                parser.commit(n)
+                continue
+            if n == 0:
+                if parser.finish_at_eof():
+                    return parser.status
+                raise ConnectionLost("the Runtime API closed the connection", True)
+            err = net.errno
+            if err == net.EINTR:
+                PyErr_CheckSignals()
+                continue
+            if err == net.ECONNRESET:
+                raise ConnectionLost("the Runtime API reset the connection",
+                                     not parser.in_message())
+            os_error(err, "recv from the Runtime API")
+
+    cdef int roundtrip(self, bytes head, bytes body, int timeout_ms) except -1:
+        """Sends head + body and reads the answer. A connection the server closed while we
+        were idle is reopened and the request sent again, once, if no answer had begun."""
+        cdef net.iovec iov[2]
+        cdef int count, attempt
+        for attempt in range(2):
+            if self.fd < 0:
+                self.open()
+            elif self.parser.in_message():
+                raise RuntimeApiError("stray bytes from the Runtime API before a request")
+            iov[0].iov_base = PyBytes_AS_STRING(head)
+            iov[0].iov_len = PyBytes_GET_SIZE(head)
+            count = 1
+            if body is not None and PyBytes_GET_SIZE(body) > 0:
+                iov[1].iov_base = PyBytes_AS_STRING(body)
+                iov[1].iov_len = PyBytes_GET_SIZE(body)
+                count = 2
+            fresh = self.fresh
+            self.fresh = False
+            try:
+                self.send_iov(iov, count)
+                return self.receive(timeout_ms)
+            except ConnectionLost as lost:
+                self.close()
+                if fresh or attempt == 1 or not lost.before_response:
+                    raise
+            except HttpProtocolError as bad:
+                self.close()
+                raise RuntimeApiError("unreadable answer from the Runtime API: %s" % bad) from None
+
+    cdef void done(self) noexcept:
+        """Drops the parsed response; closes if the server asked for it."""
+        cdef bint keep = self.parser.keep_alive
+        self.parser.consume()
+        if not keep:
+            self.close()
+
+    cdef bytes body_bytes(self):
+        return PyBytes_FromStringAndSize(self.parser.body_ptr(), self.parser.body_len)
+
+    # -- streaming: the head, chunks and trailers are written as the handler produces them
+
+    cdef int begin_stream(self, bytes head) except -1:
+        cdef net.iovec iov[1]
+        if self.fd >= 0 and self.peer_closed():
+            self.close()
+        if self.fd < 0:
+            self.open()
+        self.fresh = False
+        iov[0].iov_base = PyBytes_AS_STRING(head)
+        iov[0].iov_len = PyBytes_GET_SIZE(head)
+        try:
+            return self.send_iov(iov, 1)
+        except ConnectionLost:
+            self.close()
+            raise
+
+    cdef int send_chunk(self, const char *data, Py_ssize_t size) except -1:
+        cdef net.iovec iov[3]
+        cdef bytes size_line
+        if size == 0:
+            return 0             # a zero-size chunk would end the body
+        size_line = b"%x\r\n" % size
+        iov[0].iov_base = PyBytes_AS_STRING(size_line)
+        iov[0].iov_len = PyBytes_GET_SIZE(size_line)
+        iov[1].iov_base = <void *>data
+        iov[1].iov_len = size
+        iov[2].iov_base = <void *>b"\r\n"
+        iov[2].iov_len = 2
+        try:
+            return self.send_iov(iov, 3)
+        except ConnectionLost:
+            self.close()
+            raise
+
+
+cdef class Invocation:
+    """What GET /next delivered: the request id, the Lambda-Runtime-* headers and the body."""
+    cdef readonly str request_id
+    cdef readonly long long deadline_ms
+    cdef readonly str invoked_function_arn
+    cdef readonly str trace_id
+    cdef readonly str client_context
+    cdef readonly str cognito_identity
+    cdef readonly str tenant_id
+    cdef readonly str content_type
+    cdef readonly bytes body
+
+    def __init__(self, str request_id, long long deadline_ms=0, str invoked_function_arn=None,
+                 str trace_id=None, str client_context=None, str cognito_identity=None,
+                 str tenant_id=None, str content_type="application/json", bytes body=b""):
+        self.request_id = request_id
+        self.deadline_ms = deadline_ms
+        self.invoked_function_arn = invoked_function_arn
+        self.trace_id = trace_id
+        self.client_context = client_context
+        self.cognito_identity = cognito_identity
+        self.tenant_id = tenant_id
+        self.content_type = content_type
+        self.body = body
+
+
+cdef long long parse_deadline(str value):
+    if value is not None and value.isdigit() and len(value) < 19:
+        return int(value)
+    return 0
+
+
+cdef class RuntimeApiClient:
+    """One method per Runtime API endpoint (paths under /2018-06-01)."""
+    cdef readonly Connection connection
+    cdef bytes next_request
+    cdef bytes prefix
+    cdef public int post_timeout_ms
+
+    def __init__(self, str address, int post_timeout_ms=30000):
+        self.connection = Connection(address)
+        self.prefix = ("/%s/runtime/" % API_VERSION).encode("ascii")
+        self.next_request = (b"GET " + self.prefix + b"invocation/next HTTP/1.1\r\n"
+                             + self.connection.host_header + b"\r\n")
+        self.post_timeout_ms = post_timeout_ms
+
+    # GET /runtime/invocation/next
+    cpdef Invocation next_invocation(self):
+        """Blocks (no timeout: a long poll) until Lambda hands over an invocation.
+        Returns None for an invocation that cannot be answered (no or unsafe request id)."""
+        cdef Connection conn = self.connection
+        cdef int status = conn.roundtrip(self.next_request, None, -1)
+        cdef dict headers = conn.parser.headers
+        if status != 200:
+            body = conn.body_bytes()
+            conn.done()
+            raise RuntimeApiError("GET /runtime/invocation/next answered %d: %r" % (status, body[:200]))
+        request_id = headers.get("lambda-runtime-aws-request-id")
+        body = conn.body_bytes()
+        conn.done()
+        if request_id is None or not is_safe_request_id(request_id):
+            raise UnanswerableInvocation(request_id)
+        return Invocation(
+            request_id,
+            parse_deadline(headers.get("lambda-runtime-deadline-ms")),
+            headers.get("lambda-runtime-invoked-function-arn"),
+            headers.get("lambda-runtime-trace-id"),
+            headers.get("lambda-runtime-client-context"),
+            headers.get("lambda-runtime-cognito-identity"),
+            headers.get("lambda-runtime-aws-tenant-id"),
+            headers.get("content-type", "application/json"),
+            body,
+        )
+
+    cdef int post(self, bytes path, bytes extra_headers, bytes body) except -1:
+        cdef Connection conn = self.connection
+        head = b"".join((
+            b"POST ", self.prefix, path, b" HTTP/1.1\r\n", conn.host_header, extra_headers,
+            b"Content-Length: %d\r\n\r\n" % PyBytes_GET_SIZE(body)))
+        status = conn.roundtrip(head, body, self.post_timeout_ms)
+        answer = conn.body_bytes() if status != 202 else None
+        conn.done()
+        if status != 202:
+            raise ResponseRejected(path.decode("latin-1"), status, answer.decode("utf-8", "replace"))
+        return 0
+
+    # POST /runtime/invocation/{id}/response
+    cpdef post_response(self, str request_id, bytes body, bytes content_type=b"application/json"):
+        self.post(b"invocation/%s/response" % request_id.encode("ascii"),
+                  b"Content-Type: %s\r\n" % content_type, body)
+
+    # POST /runtime/invocation/{id}/error
+    cpdef post_error(self, str request_id, bytes body, str error_type, bytes xray_cause=None):
+        self.post(b"invocation/%s/error" % request_id.encode("ascii"),
+                  error_headers(error_type, xray_cause), body)
+
+    # POST /runtime/init/error
+    cpdef post_init_error(self, bytes body, str error_type):
+        self.post(b"init/error", error_headers(error_type, None), body)
+
+    # POST /runtime/invocation/{id}/response, streamed (Transfer-Encoding: chunked)
+    cpdef begin_stream(self, str request_id, bytes content_type):
+        self.connection.begin_stream(b"".join((
+            b"POST ", self.prefix, b"invocation/", request_id.encode("ascii"), b"/response HTTP/1.1\r\n",
+            self.connection.host_header,
+            b"Content-Type: ", content_type, b"\r\n"
+            b"Lambda-Runtime-Function-Response-Mode: streaming\r\n"
+            b"Transfer-Encoding: chunked\r\n"
+            b"Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n")))
+
+    cpdef send_chunk(self, bytes data):
+        self.connection.send_chunk(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+
+    cpdef end_stream(self, str error_type=None, bytes error_body_b64=None):
+        """Ends the chunked body (with error trailers if given) and reads the answer."""
+        cdef Connection conn = self.connection
+        cdef net.iovec iov[1]
+        if error_type is None:
+            last = b"0\r\n\r\n"
+        else:
+            last = b"".join((b"0\r\nLambda-Runtime-Function-Error-Type: ", error_type.encode("ascii"),
+                             b"\r\nLambda-Runtime-Function-Error-Body: ", error_body_b64, b"\r\n\r\n"))
+        iov[0].iov_base = PyBytes_AS_STRING(last)
+        iov[0].iov_len = PyBytes_GET_SIZE(last)
+        try:
+            conn.send_iov(iov, 1)
+            status = conn.receive(self.post_timeout_ms)
+        except (ConnectionLost, HttpProtocolError) as lost:
+            conn.close()
+            raise RuntimeApiError("streamed response failed: %s" % lost) from None
+        answer = conn.body_bytes() if status != 202 else None
+        conn.done()
+        if status != 202:
+            raise ResponseRejected("invocation/response (streamed)", status, answer.decode("utf-8", "replace"))
+
+    def abort(self):
+        """Drops the connection (after a failed stream, the next request reconnects)."""
+        self.connection.close()
+
+    @property
+    def connects(self):
+        return self.connection.connects
+
+
+class UnanswerableInvocation(Exception):
+    """GET /next delivered an invocation without a usable request id."""
+    def __init__(self, request_id):
+        Exception.__init__(self, "refusing an invocation with %s request id %r" % (
+            "no" if request_id is None else "an unsafe", (request_id or "")[:80]))
+
+
+cdef bytes error_headers(str error_type, bytes xray_cause):
+    parts = [b"Content-Type: application/json\r\nLambda-Runtime-Function-Error-Type: ",
+             error_type.encode("ascii"), b"\r\n"]
+    if xray_cause is not None:
+        parts += [b"Lambda-Runtime-Function-XRay-Error-Cause: ", xray_cause, b"\r\n"]
+    return b"".join(parts)
+
+
+def serve(RuntimeApiClient client, function, long long max_invocations=-1):
+    """The invocation loop. `function` (lambda_runtime.function.Function) supplies the
+    handler and the Python-level contract; this loop moves bytes and calls it."""
+    cdef Invocation inv
+    cdef long long served = 0
+    handler = function.handler
+    begin = function.begin_invocation
+    decode = function.decode_event
+    make_context = function.make_context
+    encode = function.encode_result
+    is_stream = function.is_stream
+    post_result = function.post_result
+    post_error = function.post_error
+    while served != max_invocations:
+        try:
+            inv = client.next_invocation()
+        except UnanswerableInvocation as exc:
+            function.report_unanswerable(exc)
+            continue
+        served += 1
+        begin(inv)
+        try:
+            result = handler(decode(inv), make_context(inv))
+            if is_stream(result):
+                function.stream(client, inv, result)
+                continue
+            body, content_type = encode(result)
+        except Exception as exc:
+            post_error(client, inv, exc)
+            continue
+        post_result(client, inv, body, content_type)
+    return served
