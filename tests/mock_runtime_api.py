@@ -95,8 +95,7 @@ CHUNK_TRUNCATED            chunk announced full size, ``at`` bytes sent (half)  
 STATUS                     well-formed ``status`` (500) with ``body``/``headers`` keep
 HOLD                       nothing, ever (``seconds`` = None: until stop())      hold
 DELAY                      the correct response after ``seconds`` (1.0)          keep
-SLOW_BYTES                 the correct response, ``step`` bytes (1) per ``delay`` keep
-                           seconds (0.002)
+SLOW_BYTES                 correct response, ``step`` (1) bytes per ``delay`` s  keep
 LONG_HEADER                extra header line of ``size`` bytes (65536, no CRLF)  keep
 MANY_HEADERS               ``count`` (1000) extra headers                        keep
 RAW                        ``data`` bytes verbatim                               close
