@@ -12,9 +12,10 @@ It does three things Nuitka has no option for:
    modules, ~12 ms) so that compiled generators look right to inspect.  We remove that
    call from the copied MainProgram.c and expose the patch as `_lambda_nuitka.patch_inspect()`;
    lambda_runtime.import_hooks runs it the moment the program imports inspect itself.
-3. Trims the early-import set Nuitka forces into every standalone build: all encodings
-   (the CJK codecs pull in six extension modules, ~1.4 MB), locale, inspect.  We keep the
-   encodings that are pure Python.
+3. Trims what Nuitka forces into every standalone build: all encodings (the CJK codecs
+   pull in six extension modules, ~1.4 MB), locale, inspect, and the whole non-excluded
+   standard library. We keep common encodings; other stdlib modules are compiled in when
+   the program imports them (as for any package).
 
 (2) and (3) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;
 changing the pin means re-checking both patches (see README, "Build internals").
@@ -28,27 +29,13 @@ PINNED_NUITKA = "4.3.3"
 
 MAIN_PROGRAM_INSPECT_CALL = "    patchInspectModule(tstate);\n"
 
-# Encodings with C extension dependencies (multibyte CJK codecs) or no start-up use.
-DROPPED_ENCODING_PREFIXES = (
-    "encodings.big5",
-    "encodings.cp932",
-    "encodings.cp949",
-    "encodings.cp950",
-    "encodings.euc_",
-    "encodings.gb",
-    "encodings.hz",
-    "encodings.iso2022",
-    "encodings.johab",
-    "encodings.shift_jis",
-    "encodings.idna",
-    "encodings.punycode",
-    "encodings.bz2_codec",
-    "encodings.zlib_codec",
-    "encodings.base64_codec",
-    "encodings.hex_codec",
-    "encodings.uu_codec",
-    "encodings.quopri_codec",
-    "encodings.rot_13",
+# The encodings compiled in. Nuitka would force in every encoding (the CJK ones pull in
+# six extension modules, ~1.4 MB); these cover UTF-8/16/32, ASCII, Latin-1 and Windows'
+# western code page. Another codec must be imported explicitly (import encodings.cp1251).
+KEPT_ENCODINGS = (
+    "aliases", "ascii", "charmap", "cp1252", "cp437", "iso8859_1", "iso8859_15", "latin_1",
+    "raw_unicode_escape", "unicode_escape", "utf_16", "utf_16_be", "utf_16_le", "utf_32",
+    "utf_32_be", "utf_32_le", "utf_7", "utf_8", "utf_8_sig",
 )
 
 REGISTRATION_TEMPLATE = """\
@@ -109,20 +96,16 @@ def _check_nuitka_version():
         )
 
 
-def _install_early_import_trim():
+def _install_stdlib_trim():
+    """Early imports: only what CPython's start-up needs; stdlib: only what is imported."""
     from nuitka.freezer import ImportDetection
 
-    original = ImportDetection._detectEarlyImports
+    def lean_early_imports():
+        code = ";".join("import encodings.%s" % name for name in KEPT_ENCODINGS)
+        return ImportDetection._detectImports(command=code + ";import importlib._bootstrap")
 
-    def trimmed_early_imports():
-        return [
-            name
-            for name in original()
-            if not str(name).startswith(DROPPED_ENCODING_PREFIXES)
-            and str(name) not in ("inspect", "locale")
-        ]
-
-    ImportDetection._detectEarlyImports = trimmed_early_imports
+    ImportDetection._detectEarlyImports = lean_early_imports
+    ImportDetection._detectStdlibAutoInclusionModules = set
 
 
 def _install_lazy_inspect_patch():
@@ -154,7 +137,7 @@ class LambdaBootstrapPlugin(NuitkaPluginBase):
 
     def __init__(self):
         _check_nuitka_version()
-        _install_early_import_trim()
+        _install_stdlib_trim()
         _install_lazy_inspect_patch()
         self.native_modules = native_modules_from_env()
 

@@ -46,20 +46,29 @@ def _runtime_frame(filename):
 
 
 def extract_frames(tb):
-    """(filename, lineno, name, line) tuples, with the runtime's own leading frames dropped."""
-    import traceback
-
-    frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
+    """(filename, lineno, name, line) for each traceback entry, the runtime's own leading
+    frames dropped. Walked by hand: the traceback module would pull linecache, tokenize
+    and re into the bootstrap (compiled sources have no lines to show anyway)."""
+    frames = []
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        frames.append((code.co_filename, tb.tb_lineno, code.co_name, _source_line(code.co_filename, tb.tb_lineno)))
+        tb = tb.tb_next
     for i, frame in enumerate(frames):
         if not _runtime_frame(frame[0]):
             return frames[i:]
     return frames
 
 
-def format_frames(frames):
-    import traceback
+def _source_line(filename, lineno):
+    linecache = sys.modules.get("linecache")  # use it only if the program loaded it already
+    return linecache.getline(filename, lineno).strip() if linecache and lineno else ""
 
-    return traceback.format_list(frames)
+
+def format_frames(frames):
+    """The strings traceback.format_list() makes."""
+    return ['  File "%s", line %s, in %s\n' % (path, lineno, name) + ("    %s\n" % line if line else "")
+            for path, lineno, name, line in frames]
 
 
 def safe_str(exc):

@@ -54,7 +54,7 @@ def _json_formatter(logging):
             logging.Formatter.__init__(self, datefmt="%Y-%m-%dT%H:%M:%SZ")
 
         def format(self, record):
-            import traceback
+            traceback = sys.modules["traceback"]  # imported by logging itself
 
             record.levelno = min(50, max(0, record.levelno)) // 10 * 10
             record.levelname = logging.getLevelName(record.levelno)

@@ -1,0 +1,329 @@
+#!/usr/bin/env python3
+"""Builds dist/function.zip: the handler in --src and the Cython runtime loop, compiled by
+Nuitka into one `bootstrap` for Lambda's provided.al2023 (glibc 2.34, no Python there).
+
+    python build.py [--src handler/] [--handler app.handler] [--out dist/]
+                    [--arch x86_64|arm64] [--docker [--dry-run]]
+
+Steps (each printed with its time): check the sources, set up the pinned build
+environment (.build-venv/), install --src/requirements.txt, translate the Cython
+modules, compile with Nuitka (zig targeting glibc 2.34, static libpython), check every
+ELF against al2023, write the zip.
+"""
+
+import argparse
+import configparser
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import sysconfig
+import time
+import venv
+import zipfile
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, ROOT)
+
+from buildtools import docker_build, elf_check  # noqa: E402
+from buildtools import sources  # noqa: E402
+
+BUILD_REQUIREMENTS = os.path.join(ROOT, "buildtools", "requirements-build.txt")
+PLUGIN = os.path.join(ROOT, "buildtools", "nuitka_lambda_plugin.py")
+LEAN_STDLIB = os.path.join(ROOT, "buildtools", "lean-stdlib.nuitka-package.config.yml")
+GLIBC_TARGET = "2.34"
+ZIG_TARGETS = {"x86_64": "x86_64-linux-gnu." + GLIBC_TARGET, "arm64": "aarch64-linux-gnu." + GLIBC_TARGET}
+
+
+class BuildError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def host_arch():
+    return elf_check.normalize_arch(platform.machine())
+
+
+def read_defaults():
+    config = configparser.ConfigParser()
+    config.read(os.path.join(ROOT, "setup.cfg"))
+    section = config["lambda_runtime"] if config.has_section("lambda_runtime") else {}
+    return section.get("src", "handler"), section.get("handler", "app.handler")
+
+
+def parse_args(argv):
+    default_src, default_handler = read_defaults()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--src", default=default_src, help="handler sources (default: %(default)s)")
+    parser.add_argument("--handler", default=None,
+                        help="default MODULE.FUNCTION when _HANDLER is unset (default from setup.cfg: %s)"
+                        % default_handler)
+    parser.add_argument("--out", default="dist", help="output directory (default: %(default)s)")
+    parser.add_argument("--arch", default=host_arch(), choices=("x86_64", "arm64"))
+    parser.add_argument("--docker", action="store_true", help="build inside the Amazon Linux 2023 image")
+    parser.add_argument("--dry-run", action="store_true", help="with --docker: print the docker commands only")
+    parser.add_argument("--native-cc", action="store_true",
+                        help="compile with the system C compiler instead of zig (inside the al2023 image)")
+    parser.add_argument("--build-dir", default=os.path.join(ROOT, "build"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.handler_given = args.handler is not None
+    args.handler = args.handler or default_handler
+    return args
+
+
+class Steps:
+    """Prints each build step with its duration."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+
+    def run(self, title, fn, *args):
+        print("==> %s ..." % title, flush=True)
+        t0 = time.monotonic()
+        result = fn(*args)
+        print("    %s: %.1f s" % (title, time.monotonic() - t0), flush=True)
+        return result
+
+    def total(self):
+        return time.monotonic() - self.started
+
+
+# -- step: the build environment ---------------------------------------------------
+
+def in_docker_image():
+    return os.environ.get("LAMBDA_NATIVE_DOCKER") == "1"
+
+
+def build_python(venv_dir):
+    """The interpreter that runs Nuitka: the image's own in Docker, else a pinned venv."""
+    if in_docker_image():
+        return sys.executable
+    python = os.path.join(venv_dir, "bin", "python")
+    stamp = os.path.join(venv_dir, "requirements.sha256")
+    wanted = _sha256_file(BUILD_REQUIREMENTS)
+    if os.path.exists(stamp) and open(stamp).read() == wanted and os.path.exists(python):
+        return python
+    base = getattr(sys, "_base_executable", sys.executable)
+    print("    creating %s from %s" % (venv_dir, base))
+    if os.path.exists(venv_dir):
+        shutil.rmtree(venv_dir)
+    subprocess.run([base, "-m", "venv", venv_dir], check=True)
+    _pip(python, ["install", "--quiet", "-r", BUILD_REQUIREMENTS])
+    with open(stamp, "w") as f:
+        f.write(wanted)
+    return python
+
+
+def _pip(python, args):
+    result = subprocess.run([python, "-m", "pip", "--disable-pip-version-check"] + args,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BuildError("pip %s failed:\n%s" % (" ".join(args), (result.stdout + result.stderr)[-3000:]))
+
+
+def _sha256_file(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def check_static_libpython(python):
+    code = ("import sysconfig,os;d=sysconfig.get_config_var('LIBPL');"
+            "l=sysconfig.get_config_var('LIBRARY');print(os.path.join(d,l) if d and l else '')")
+    path = subprocess.run([python, "-c", code], capture_output=True, text=True).stdout.strip()
+    if not path or not os.path.exists(path) or not path.endswith(".a"):
+        raise BuildError(
+            "the build Python has no static libpython (%s): a bootstrap must not need libpython.so, "
+            "which Lambda does not have. Use a Python built with a static library (pyenv's are) "
+            "or build with --docker." % (path or "LIBPL/LIBRARY unknown"))
+    return path
+
+
+def install_requirements(python, src, cache_dir):
+    """--src/requirements.txt -> a target directory put on Nuitka's path (cached by hash)."""
+    requirements = os.path.join(src, "requirements.txt")
+    if not os.path.exists(requirements):
+        return None
+    target = os.path.join(cache_dir, "deps-" + _sha256_file(requirements)[:16])
+    if not os.path.exists(os.path.join(target, ".complete")):
+        shutil.rmtree(target, ignore_errors=True)
+        _pip(python, ["install", "--quiet", "--target", target, "-r", requirements])
+        open(os.path.join(target, ".complete"), "w").close()
+    return target
+
+
+# -- step: the compiler -------------------------------------------------------------
+
+def zig_wrapper(python, arch, wrapper_dir):
+    """A `zig` on PATH for Nuitka that always passes -target <arch>-linux-gnu.2.34."""
+    os.makedirs(wrapper_dir, exist_ok=True)
+    path = os.path.join(wrapper_dir, "zig")
+    script = """#!/bin/sh
+# Generated by build.py: pins the glibc version the bootstrap may use (Lambda al2023: %(glibc)s).
+case "$1" in
+  cc|c++) tool=$1; shift; exec "%(python)s" -m ziglang "$tool" -target %(target)s "$@" ;;
+  *) exec "%(python)s" -m ziglang "$@" ;;
+esac
+""" % {"python": python, "target": ZIG_TARGETS[arch], "glibc": GLIBC_TARGET}
+    with open(path, "w") as f:
+        f.write(script)
+    os.chmod(path, 0o755)
+    result = subprocess.run([path, "cc", "--version"], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BuildError("the zig C compiler does not run: %s" % (result.stderr or result.stdout)[-500:])
+    return wrapper_dir
+
+
+def check_native_cc():
+    cc = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
+    if not cc or subprocess.run([cc, "--version"], capture_output=True).returncode != 0:
+        raise BuildError("no C compiler: --native-cc needs gcc (or CC=...) on PATH")
+    return cc
+
+
+# -- step: Cython -------------------------------------------------------------------
+
+def translate_native(python, native_modules, c_dir):
+    from buildtools import native
+
+    return [(name, native.cythonize(pyx, name, c_dir, python=python, include_dirs=(os.path.dirname(pyx),)))
+            for name, pyx in native_modules]
+
+
+# -- step: Nuitka -------------------------------------------------------------------
+
+def write_main_script(build_dir, default_handler):
+    path = os.path.join(build_dir, "bootstrap.py")
+    code = ("# Generated by build.py: the bootstrap's entry point.\n"
+            "from lambda_runtime.bootstrap import main\n\n"
+            "main(default_handler=%r)\n" % default_handler)
+    if not os.path.exists(path) or open(path).read() != code:
+        with open(path, "w") as f:
+            f.write(code)
+    return path
+
+
+def run_nuitka(python, args, project, c_files, compiler_path, deps_dir):
+    main_script = write_main_script(args.build_dir, args.handler)
+    native_names = [name for name, _ in c_files]
+    command = [
+        python, "-m", "nuitka",
+        "--mode=standalone",
+        "--static-libpython=yes",
+        "--python-flag=no_site",
+        "--assume-yes-for-downloads",
+        "--user-plugin=" + PLUGIN,
+        "--user-package-configuration-file=" + LEAN_STDLIB,
+        "--include-package=lambda_runtime",
+        "--nofollow-import-to=" + ",".join(native_names + ["_lambda_nuitka"]),
+        "--noinclude-setuptools-mode=nofollow",
+        "--noinclude-pytest-mode=nofollow",
+        "--noinclude-unittest-mode=nofollow",
+        "--output-dir=" + args.build_dir,
+        "--output-filename=bootstrap",
+        "--quiet",
+        "--report=" + os.path.join(args.build_dir, "nuitka-report.xml"),
+    ]
+    if not args.native_cc:
+        command.append("--zig")
+    for module in project.python_modules:
+        command.append("--include-module=" + module)
+    for package in project.packages:
+        command.append("--include-package=" + package)
+    if deps_dir:
+        for package in sources.top_level_packages(deps_dir):
+            command.append("--include-package=" + package)
+    command.append(main_script)
+
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join(filter(None, [compiler_path, os.path.dirname(python), env.get("PATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.abspath(args.src), deps_dir, ROOT]))
+    env["LAMBDA_NATIVE_MODULES"] = os.pathsep.join("%s=%s" % (name, c) for name, c in c_files)
+    env.pop("PYTHONHOME", None)
+    log_path = os.path.join(args.build_dir, "nuitka.log")
+    with open(log_path, "w") as log:
+        result = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=args.build_dir)
+    if result.returncode != 0:
+        with open(log_path) as f:
+            tail = f.read()[-4000:]
+        raise BuildError("Nuitka failed (full log: %s):\n%s" % (log_path, tail))
+    return os.path.join(args.build_dir, "bootstrap.dist")
+
+
+# -- step: check and package --------------------------------------------------------
+
+def check_al2023(dist_dir, arch):
+    infos, violations = elf_check.check_tree(dist_dir, arch)
+    print("    " + elf_check.format_verdict(infos, violations).replace("\n", "\n    "))
+    if not elf_check.verdict_ok(infos, violations):
+        raise BuildError("the bootstrap would not load on provided.al2023 (see above)")
+    return infos
+
+
+def write_zip(dist_dir, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    unpacked = os.path.join(out_dir, "function")
+    shutil.rmtree(unpacked, ignore_errors=True)
+    shutil.copytree(dist_dir, unpacked)
+    zip_path = os.path.join(out_dir, "function.zip")
+    tmp_path = zip_path + ".tmp"
+    with zipfile.ZipFile(tmp_path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for dirpath, dirnames, filenames in os.walk(unpacked):
+            dirnames.sort()
+            for filename in sorted(filenames):
+                path = os.path.join(dirpath, filename)
+                name = os.path.relpath(path, unpacked)
+                info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # reproducible
+                info.compress_type = zipfile.ZIP_DEFLATED
+                mode = 0o755 if name == "bootstrap" or os.access(path, os.X_OK) else 0o644
+                info.external_attr = (0o100000 | mode) << 16
+                with open(path, "rb") as f:
+                    zf.writestr(info, f.read(), compresslevel=9)
+    os.replace(tmp_path, zip_path)
+    return zip_path
+
+
+def build(args):
+    steps = Steps()
+    project = steps.run("check sources", sources.check_project, args.src, args.handler)
+    if args.arch != host_arch():
+        raise BuildError("--arch %s on a %s machine: cross-building is not supported without Docker; "
+                         "run `python build.py --docker --arch %s`" % (args.arch, host_arch(), args.arch))
+    os.makedirs(args.build_dir, exist_ok=True)
+    cache_dir = os.path.join(ROOT, ".cache")
+    python = steps.run("build environment", build_python, os.path.join(ROOT, ".build-venv"))
+    steps.run("static libpython", check_static_libpython, python)
+    if args.native_cc:
+        steps.run("C compiler", check_native_cc)
+        compiler_path = None
+    else:
+        compiler_path = steps.run("zig C compiler (glibc %s)" % GLIBC_TARGET, zig_wrapper, python, args.arch,
+                                  os.path.join(args.build_dir, "zig-%s" % args.arch))
+    deps_dir = steps.run("requirements", install_requirements, python, args.src, cache_dir)
+    from buildtools import native
+
+    c_files = steps.run("Cython", translate_native, python,
+                        list(native.RUNTIME_MODULES) + project.native_modules, os.path.join(args.build_dir, "c"))
+    dist_dir = steps.run("Nuitka", run_nuitka, python, args, project, c_files, compiler_path, deps_dir)
+    steps.run("al2023 check", check_al2023, dist_dir, args.arch)
+    zip_path = steps.run("zip", write_zip, dist_dir, args.out)
+    print("built %s: %.2f MB (%d bytes), bootstrap %.2f MB, in %.1f s" % (
+        zip_path, os.path.getsize(zip_path) / 1e6, os.path.getsize(zip_path),
+        os.path.getsize(os.path.join(dist_dir, "bootstrap")) / 1e6, steps.total()))
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    if args.docker:
+        return docker_build.run_docker_build(args.arch, ROOT, argv, dry_run=args.dry_run)
+    try:
+        return build(args)
+    except (BuildError, sources.SourceError) as error:
+        print("build.py: error: %s" % error, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

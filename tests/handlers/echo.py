@@ -1,0 +1,70 @@
+"""Test handlers: echo and context inspection."""
+import os
+
+
+def handler(event, context):
+    return event
+
+
+def context_fields(event, context):
+    identity = context.identity
+    client = context.client_context
+    return {
+        "aws_request_id": context.aws_request_id,
+        "function_name": context.function_name,
+        "function_version": context.function_version,
+        "invoked_function_arn": context.invoked_function_arn,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
+        "log_group_name": context.log_group_name,
+        "log_stream_name": context.log_stream_name,
+        "tenant_id": context.tenant_id,
+        "identity": None if identity is None else {
+            "cognito_identity_id": identity.cognito_identity_id,
+            "cognito_identity_pool_id": identity.cognito_identity_pool_id,
+        },
+        "client_context": None if client is None else {
+            "custom": client.custom,
+            "env": client.env,
+            "client": None if client.client is None else {
+                "installation_id": client.client.installation_id,
+                "app_title": client.client.app_title,
+            },
+        },
+        "remaining_ms": context.get_remaining_time_in_millis(),
+        "trace_id": os.environ.get("_X_AMZN_TRACE_ID"),
+    }
+
+
+def returns(event, context):
+    """Returns what the event names, to test the marshaller."""
+    import decimal
+
+    kind = event["kind"]
+    return {
+        "none": None,
+        "tuple": (1, 2, "three"),
+        "int_keys": {1: "a", 2: "b"},
+        "decimal": {"d": decimal.Decimal("1.10")},
+        "nan": [float("nan"), float("inf")],
+        "bytes": b"\x00raw bytes\xff",
+        "set": {1, 2},
+        "string": "h\u00e9llo",
+    }[kind]
+
+
+def size(event, context):
+    """Answers with the size of the event and a checksum, to test large events."""
+    data = event["data"].encode()
+    return {"length": len(data), "checksum": sum(data) % 4294967296, "head": event["data"][:32],
+            "tail": event["data"][-32:]}
+
+
+def big_response(event, context):
+    return "x" * event["length"]
+
+
+def sleep(event, context):
+    import time
+
+    time.sleep(event.get("seconds", 0.5))
+    return {"slept": event.get("seconds", 0.5), "pid": os.getpid()}
