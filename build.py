@@ -67,6 +67,8 @@ def parse_args(argv):
                         help="compile with the system C compiler instead of zig (inside the al2023 image)")
     parser.add_argument("--build-dir", default=os.path.join(ROOT, "build"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.build_dir = os.path.abspath(args.build_dir)
+    args.out = os.path.abspath(args.out)
     args.handler_given = args.handler is not None
     args.handler = args.handler or default_handler
     return args
