@@ -1,0 +1,81 @@
+"""Smoke test of the benchmark's measurement functions (bench/measure.py) on tiny counts,
+against the test bootstrap and the stdlib loop. Sanity only: no timing thresholds."""
+
+import math
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+import measure  # noqa: E402
+
+TEST_HANDLERS = os.path.join(ROOT, "tests", "handlers")
+
+
+def _sane(value, upper):
+    return isinstance(value, (int, float)) and math.isfinite(value) and 0 < value < upper
+
+
+@pytest.fixture
+def bootstrap_runtime(test_build):
+    return measure.Runtime("bootstrap", [test_build.bootstrap], handler="echo.handler", cwd=TEST_HANDLERS)
+
+
+@pytest.fixture
+def stdlib_runtime():
+    return measure.Runtime("stdlib loop", [sys.executable, os.path.join(ROOT, "bench", "stdlib_loop.py")],
+                           handler="echo.handler", cwd=TEST_HANDLERS, env={"PYTHONPATH": TEST_HANDLERS})
+
+
+def test_big_event_is_about_one_mib_of_json():
+    import json
+
+    event = measure.big_event()
+    assert 1024 * 1024 <= len(event) < 1024 * 1024 + 4096
+    assert len(json.loads(event)["records"]) > 1000
+
+
+def test_cold_start(bootstrap_runtime):
+    result = measure.cold_start(bootstrap_runtime)
+    assert _sane(result.to_next_ms, 30_000)
+    assert _sane(result.to_response_ms, 30_000)
+    assert result.to_next_ms <= result.to_response_ms
+
+
+@pytest.mark.parametrize("runtime", ["bootstrap_runtime", "stdlib_runtime"])
+def test_warm(runtime, request):
+    rt = request.getfixturevalue(runtime)
+    phases = [("small", measure.SMALL_EVENT, 30), ("big", measure.big_event(64 * 1024), 3)]
+    results = measure.warm(rt, phases, warmup=2)
+    assert set(results) == {"small", "big"}
+    for warm in results.values():
+        assert _sane(warm.seconds, 60)
+        assert _sane(warm.inv_per_s, 1e7)
+        assert warm.cpu_seconds >= 0
+        assert warm.cpu_us_per_inv >= 0 and math.isfinite(warm.cpu_us_per_inv)
+        assert _sane(warm.peak_rss_kib, 16 * 1024 * 1024)
+    assert results["big"].peak_rss_kib >= results["small"].peak_rss_kib
+
+
+def test_warm_raw_mode_echoes_bytes(test_build):
+    # tests/handlers/raw_echo.py: a @raw handler that returns its bytes unchanged
+    rt = measure.Runtime("raw", [test_build.bootstrap], handler="raw_echo.handler", cwd=TEST_HANDLERS,
+                         raw=True)
+    event = measure.big_event(32 * 1024)
+    results = measure.warm(rt, [("big", event, 2)], warmup=1)
+    assert _sane(results["big"].inv_per_s, 1e7)
+
+
+def test_mock_ceiling():
+    assert _sane(measure.mock_ceiling(50), 1e7)
+
+
+def test_proc_readers_on_this_process():
+    pid = os.getpid()
+    assert measure.cpu_seconds(pid) > 0
+    precise = measure.cpu_seconds_precise(pid)
+    assert precise is None or precise > 0
+    assert _sane(measure.peak_rss_kib(pid), 16 * 1024 * 1024)
