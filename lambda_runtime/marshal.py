@@ -53,13 +53,29 @@ def loads(data):
         value, end = _scan_once(text, start)
     except StopIteration as stop:
         raise JSONDecodeError("Expecting value", text, stop.value) from None
-    except ValueError as error:  # _json raises json.decoder.JSONDecodeError for inner errors
-        raise JSONDecodeError(str(error).split(":", 1)[0], text, getattr(error, "pos", 0)) from None
+    except SystemError:  # _json could not import json.decoder to raise its error class
+        _raise_scan_error(text, start)
     while end < n and text[end] in _WHITESPACE:
         end += 1
     if end != n:
         raise JSONDecodeError("Extra data", text, end)
     return value
+
+
+def _raise_scan_error(text, start):
+    """_json reports a syntax error by importing json.decoder.JSONDecodeError, and the
+    bootstrap does not carry the json package: lend it ours for the re-scan."""
+    module = type(sys)("json.decoder")
+    module.JSONDecodeError = JSONDecodeError
+    sys.modules["json.decoder"] = module
+    try:
+        _scan_once(text, start)
+    except StopIteration as stop:
+        raise JSONDecodeError("Expecting value", text, stop.value) from None
+    finally:
+        if sys.modules.get("json.decoder") is module:
+            del sys.modules["json.decoder"]
+    raise JSONDecodeError("Expecting value", text, start)
 
 
 class _NeedsDecimal(Exception):
