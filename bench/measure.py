@@ -74,10 +74,14 @@ class _Process:
         self.popen = runtime.spawn(api, self._stderr)
 
     def result(self, request_id, timeout=30):
-        try:
-            res = self.api.wait_result(request_id, timeout)
-        except TimeoutError:
-            raise RuntimeFailed("%s gave no answer in %ss%s" % (self.runtime.name, timeout, self._tail())) from None
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                res = self.api.wait_result(request_id, 0.5)
+                break
+            except TimeoutError:
+                if self.popen.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeFailed("%s gave no answer%s" % (self.runtime.name, self._tail())) from None
         if res.kind != "response" or res.status != 202:
             raise RuntimeFailed("%s answered %s %s: %r%s" % (self.runtime.name, res.kind, res.status,
                                                              res.body[:300], self._tail()))

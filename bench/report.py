@@ -1,0 +1,119 @@
+"""Turns the benchmark's summary into the Markdown table, the target lines and the PNG chart.
+
+summary = {"machine": str, "command": str, "date": str, "mock_ceiling": inv/s,
+           "runtimes": {name: {metric: value}}, "build": {...}, "notes": [str]}
+"""
+
+RUNTIMES = ("bootstrap", "awslambdaric", "stdlib loop")
+BASELINE = "awslambdaric"
+MIB = 1024 * 1024
+
+# (key, label, format, lower is better)
+ROWS = [
+    ("cold_next_median_ms", "cold start: spawn -> first GET /next, median (ms)", "%.1f", True),
+    ("cold_next_min_ms", "cold start: spawn -> first GET /next, min (ms)", "%.1f", True),
+    ("cold_response_median_ms", "cold start: spawn -> first response, median (ms)", "%.1f", True),
+    ("cold_response_min_ms", "cold start: spawn -> first response, min (ms)", "%.1f", True),
+    ("small_cpu_us", "warm CPU per invocation, small event (µs)", "%.0f", True),
+    ("small_inv_s", "warm invocations/s, small event", "%.0f", False),
+    ("big_cpu_us", "warm CPU per invocation, 1 MiB event (µs)", "%.0f", True),
+    ("big_inv_s", "warm invocations/s, 1 MiB event", "%.1f", False),
+    ("raw_big_inv_s", "raw mode (@raw) invocations/s, 1 MiB event", "%.1f", False),
+    ("raw_big_cpu_us", "raw mode (@raw) CPU per invocation, 1 MiB event (µs)", "%.0f", True),
+    ("rss_small_mib", "peak RSS after small events (MiB)", "%.1f", True),
+    ("rss_big_mib", "peak RSS after 1 MiB events (MiB)", "%.1f", True),
+    ("zip_mb", "zip size (MB)", "%.3f", True),
+]
+
+
+def targets(summary):
+    """[(label, passed, detail)] for the issue's targets (ratios vs awslambdaric, same run)."""
+    ours, base = summary["runtimes"]["bootstrap"], summary["runtimes"][BASELINE]
+
+    def ratio(key):
+        return ours[key] / base[key]
+
+    cold = ours["cold_response_median_ms"]
+    out = [
+        ("spawn -> first response <= 0.33x awslambdaric", ratio("cold_response_median_ms") <= 0.33,
+         "%.1f ms vs %.1f ms = %.2fx" % (cold, base["cold_response_median_ms"], ratio("cold_response_median_ms"))),
+        ("spawn -> first response <= 12 ms median", cold <= 12, "%.1f ms" % cold),
+        ("warm CPU per invocation <= 0.2x awslambdaric", ratio("small_cpu_us") <= 0.2,
+         "%.0f µs vs %.0f µs = %.2fx" % (ours["small_cpu_us"], base["small_cpu_us"], ratio("small_cpu_us"))),
+        ("1 MiB JSON event invocations/s >= 1.5x awslambdaric", ratio("big_inv_s") >= 1.5,
+         "%.1f/s vs %.1f/s = %.2fx" % (ours["big_inv_s"], base["big_inv_s"], ratio("big_inv_s"))),
+        ("peak RSS <= 10 MiB", ours["rss_small_mib"] <= 10, "%.1f MiB (small events)" % ours["rss_small_mib"]),
+        ("function.zip <= 2.5 MB", ours["zip_mb"] <= 2.5, "%.2f MB" % ours["zip_mb"]),
+    ]
+    return out
+
+
+def markdown(summary):
+    runtimes = summary["runtimes"]
+    lines = [
+        "# Benchmark: compiled bootstrap vs awslambdaric vs a stdlib loop",
+        "",
+        "- command: `%s`" % summary["command"],
+        "- machine: %s" % summary["machine"],
+        "- date: %s; %s" % (summary["date"], summary["plan"]),
+        "- mock Runtime API ceiling (trivial in-process client): %.0f invocations/s" % summary["mock_ceiling"],
+        "",
+        "| metric | " + " | ".join(RUNTIMES) + " | bootstrap / awslambdaric |",
+        "|---|" + "---:|" * (len(RUNTIMES) + 1),
+    ]
+    for key, label, fmt, _ in ROWS:
+        cells = [fmt % runtimes[name][key] if runtimes[name].get(key) is not None else "n/a" for name in RUNTIMES]
+        ours, base = runtimes["bootstrap"].get(key), runtimes[BASELINE].get(key)
+        ratio = "%.2fx" % (ours / base) if ours is not None and base else ""
+        lines.append("| %s | %s | %s |" % (label, " | ".join(cells), ratio))
+    build = summary["build"]
+    lines += [
+        "",
+        "Build of the bootstrap: first build %.1f s, cached rebuild %.1f s (built %s)."
+        % (build["first_build_s"], build["cached_rebuild_s"], build["built_at"]),
+        "",
+        "| target | result | measured |",
+        "|---|---|---|",
+    ]
+    for label, passed, detail in targets(summary):
+        lines.append("| %s | %s | %s |" % (label, "PASS" if passed else "FAIL", detail))
+    lines += ["", "Notes:"] + ["- " + note for note in summary["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def chart(summary, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runtimes = summary["runtimes"]
+    panels = [
+        ("cold_response_median_ms", "spawn -> first response\nmedian (ms, lower is better)"),
+        ("small_cpu_us", "warm CPU / invocation\nsmall event (µs, lower is better)"),
+        ("big_inv_s", "invocations/s, 1 MiB event\n(higher is better)"),
+        ("rss_small_mib", "peak RSS, small events\n(MiB, lower is better)"),
+        ("zip_mb", "zip size\n(MB, lower is better)"),
+    ]
+    colors = {"bootstrap": "#2a7ab0", "awslambdaric": "#e08a2e", "stdlib loop": "#8c8c8c"}
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4.2))
+    for ax, (key, title) in zip(axes, panels):
+        names = [n for n in RUNTIMES if runtimes[n].get(key) is not None]
+        values = [runtimes[n][key] for n in names]
+        bars = ax.bar(range(len(names)), values, color=[colors[n] for n in names])
+        if key == "big_inv_s" and runtimes["bootstrap"].get("raw_big_inv_s"):
+            names.append("bootstrap @raw")
+            bars = list(bars) + list(ax.bar([len(names) - 1], [runtimes["bootstrap"]["raw_big_inv_s"]],
+                                            color="#5fb0e0", hatch="//"))
+            values.append(runtimes["bootstrap"]["raw_big_inv_s"])
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels(names, rotation=20, ha="right", fontsize=8)
+        ax.set_title(title, fontsize=9)
+        for bar, value in zip(bars, values):
+            ax.annotate("%.3g" % value, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        ha="center", va="bottom", fontsize=8)
+        ax.margins(y=0.15)
+    fig.suptitle("%s\n%s" % (summary["command"], summary["machine"]), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
