@@ -88,16 +88,16 @@ def chart(summary, path):
     import matplotlib.pyplot as plt
 
     runtimes = summary["runtimes"]
-    panels = [
-        ("cold_response_median_ms", "spawn -> first response\nmedian (ms, lower is better)"),
-        ("small_cpu_us", "warm CPU / invocation\nsmall event (µs, lower is better)"),
-        ("big_inv_s", "invocations/s, 1 MiB event\n(higher is better)"),
-        ("rss_small_mib", "peak RSS, small events\n(MiB, lower is better)"),
-        ("zip_mb", "zip size\n(MB, lower is better)"),
+    panels = [  # (key, title, absolute target or None)
+        ("cold_response_median_ms", "spawn -> first response\nmedian (ms, lower is better)", 12),
+        ("small_cpu_us", "warm CPU / invocation\nsmall event (µs, lower is better)", None),
+        ("big_inv_s", "invocations/s, 1 MiB event\n(higher is better)", None),
+        ("rss_small_mib", "peak RSS, small events\n(MiB, lower is better)", 10),
+        ("zip_mb", "zip size\n(MB, lower is better)", 2.5),
     ]
     colors = {"bootstrap": "#2a7ab0", "awslambdaric": "#e08a2e", "stdlib loop": "#8c8c8c"}
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4.2))
-    for ax, (key, title) in zip(axes, panels):
+    for ax, (key, title, target) in zip(axes, panels):
         names = [n for n in RUNTIMES if runtimes[n].get(key) is not None]
         values = [runtimes[n][key] for n in names]
         bars = ax.bar(range(len(names)), values, color=[colors[n] for n in names])
@@ -112,6 +112,10 @@ def chart(summary, path):
         for bar, value in zip(bars, values):
             ax.annotate("%.3g" % value, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         ha="center", va="bottom", fontsize=8)
+        if target is not None:
+            ax.axhline(target, color="#c03030", linestyle="--", linewidth=1)
+            ax.annotate("target", (len(names) - 0.5, target), color="#c03030", fontsize=7,
+                        ha="right", va="bottom")
         ax.margins(y=0.15)
     fig.suptitle("%s\n%s" % (summary["command"], summary["machine"]), fontsize=9)
     fig.tight_layout()
