@@ -12,7 +12,7 @@ TEXT_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(
 _RESERVED = {
     "name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info",
     "exc_text", "stack_info", "lineno", "funcName", "created", "msecs", "relativeCreated", "thread",
-    "threadName", "processName", "process", "aws_request_id", "tenant_id", "_frame_type", "taskName",
+    "threadName", "processName", "process", "aws_request_id", "tenant_id", "_frame_type",
 }
 
 
@@ -80,19 +80,19 @@ def _json_formatter(logging):
 
 
 def _dumps_lenient(marshal, value):
-    """Like json.dumps(default=str, ensure_ascii=False) in awslambdaric's formatter."""
-    try:
-        text = marshal.dumps(value)
-    except (TypeError, ValueError):
-        text = marshal.dumps(_stringify(value))
-    return text
+    """json.JSONEncoder(ensure_ascii=False, default=str).encode(value), as awslambdaric's
+    JSON formatter does (non-ASCII kept, Decimal/objects/sets as str()), driven through the
+    C encoder directly so that `json` (and `re`) are not imported."""
+    return "".join(_json_encoder()(value, 0))
 
 
-def _stringify(value):
-    if isinstance(value, dict):
-        return {str(k): _stringify(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_stringify(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
+_ENCODER = []
+
+
+def _json_encoder():
+    if not _ENCODER:
+        import _json
+
+        _ENCODER.append(_json.make_encoder(
+            {}, str, _json.encode_basestring, None, ": ", ", ", False, False, True))
+    return _ENCODER[0]
