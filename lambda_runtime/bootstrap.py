@@ -10,7 +10,7 @@ import sys
 
 from _lambda_runtime import RuntimeApiClient, RuntimeApiError, serve
 
-from . import errors, import_hooks, log_setup
+from . import errors, import_hooks, log_setup, shutdown
 from .function import Function
 from .handler_loader import load_handler
 
@@ -81,11 +81,34 @@ def run(default_handler, environ=os.environ):
     except Exception as error:
         return _report_init_error(client, error, log_format)
 
+    graceful = shutdown.enabled(environ)
+    workers = _max_concurrency(environ)
+    if workers > 1:
+        from . import concurrency
+
+        return concurrency.run(address, function, workers, graceful)
+
     try:
+        if graceful:
+            shutdown.enable(address, function)
         serve(client, function)
+    except shutdown.Shutdown:
+        shutdown.run_hooks()  # then sys.exit(0) runs the atexit handlers
+        return 0
     except RuntimeApiError as error:
         return _fail(str(error))
     return 0
+
+
+def _max_concurrency(environ):
+    value = environ.get("AWS_LAMBDA_MAX_CONCURRENCY", "").strip()
+    if not value:
+        return 1
+    try:
+        return max(1, int(value))
+    except ValueError:
+        _fail("ignoring AWS_LAMBDA_MAX_CONCURRENCY=%r (not an integer)" % value)
+        return 1
 
 
 def main(default_handler):

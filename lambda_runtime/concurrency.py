@@ -1,0 +1,190 @@
+"""Lambda Managed Instances: serve AWS_LAMBDA_MAX_CONCURRENCY=N invocations at once.
+
+AWS's Python runtime starts N processes that each import the handler. Here the handler is
+imported once, then the process forks N workers that share that memory copy-on-write
+(module code, the handler's import-time state, the runtime itself); each worker opens its
+own Runtime API connection and runs the ordinary serve() loop, so every worker keeps its
+own module globals from then on (state is per worker, as with AWS's processes).
+
+The parent is a supervisor and never serves: it holds the graceful-shutdown extension,
+waits for its workers, and
+  * reports a worker that died (stderr: pid, exit status or signal) and forks a
+    replacement from its own, still pristine, post-import memory;
+  * gives up when workers keep dying (more than max(N, 3) deaths within 10 s, or fork
+    fails): it stops the others and exits 1, so Lambda restarts the environment;
+  * on SIGTERM forwards it to every worker (each finishes its invocation in progress, runs
+    its on_shutdown hooks and atexit handlers, exits 0), waits for them, exits 0 without
+    running hooks or atexit handlers itself (it served nothing).
+Logs stay attributable: each worker's Function knows its own invocation in progress, and
+log_setup stamps every record with that request id; every write is flushed at once, and
+lines under PIPE_BUF (4 KiB) from different workers never interleave.
+"""
+
+import os
+import signal
+import sys
+import time
+
+from _lambda_runtime import RuntimeApiClient, RuntimeApiError, serve
+
+from . import shutdown
+
+_CRASH_WINDOW = 10.0
+_STOP_TIMEOUT = 5.0
+
+
+class _Stop(BaseException):
+    pass
+
+
+def _say(message):
+    print("lambda-runtime: %s" % message, file=sys.stderr, flush=True)
+
+
+def _describe(status):
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return "was killed by %s" % name
+    return "exited with status %d" % os.waitstatus_to_exitcode(status)
+
+
+def _worker(address, function, graceful, parent_pid):
+    """In the forked child: serve until the Runtime API fails or SIGTERM. Never returns."""
+    code = 0
+    try:
+        try:
+            if graceful:
+                shutdown.reset_after_fork()
+                shutdown.track(function)
+                shutdown.install_handler(parent_pid=parent_pid)
+            else:
+                signal.set_wakeup_fd(-1)  # the supervisor's: not ours to write to
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGTERM,))
+            serve(RuntimeApiClient(address), function)
+        except shutdown.Shutdown:
+            shutdown.run_hooks()
+        except RuntimeApiError as error:
+            _say("worker %d: %s" % (os.getpid(), error))
+            code = 1
+        except SystemExit as exit:  # sys.exit() in a handler
+            code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+        import atexit
+
+        atexit._run_exitfuncs()
+    except BaseException as error:
+        _say("worker %d failed: %r" % (os.getpid(), error))
+        code = 1
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _spawn(workers, address, function, graceful):
+    """Forks a worker with SIGTERM blocked (the child installs its own handler first), and
+    adds it to `workers` before a pending SIGTERM can interrupt the supervisor."""
+    parent = os.getpid()
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGTERM,))
+    try:
+        pid = os.fork()
+        if pid == 0:
+            _worker(address, function, graceful, parent)
+        workers.add(pid)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    return pid
+
+
+def _on_sigterm(signum, frame):
+    shutdown._state.requested = True
+    if not shutdown._state.raised:
+        shutdown._state.raised = True
+        raise _Stop()
+
+
+def run(address, function, count, graceful):
+    """The supervisor. Returns the process's exit status (or never returns: os._exit)."""
+    if graceful:
+        try:
+            shutdown.register_extension(address)
+        except Exception as error:  # never fail the init for it
+            _say("graceful shutdown disabled: cannot register the extension: %s" % error)
+            graceful = False
+    # SIGTERM is always forwarded to the workers, graceful or not.
+    shutdown.install_handler(_on_sigterm)
+
+    workers = set()
+    deaths = []
+    code = 0
+    try:
+        for _ in range(count):
+            _spawn(workers, address, function, graceful)
+        _say("serving %d invocations at once (workers %s)" % (count, " ".join(map(str, sorted(workers)))))
+        while True:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                workers.clear()
+                _say("no workers left")
+                code = 1
+                break
+            if pid not in workers:
+                continue
+            workers.discard(pid)
+            now = time.monotonic()
+            deaths = [t for t in deaths if now - t < _CRASH_WINDOW] + [now]
+            if len(deaths) > max(count, 3):
+                _say("worker %d %s; %d workers died within %d s: giving up"
+                     % (pid, _describe(status), len(deaths), _CRASH_WINDOW))
+                code = 1
+                break
+            try:
+                new = _spawn(workers, address, function, graceful)
+            except OSError as error:
+                _say("worker %d %s; cannot start another: %s" % (pid, _describe(status), error))
+                code = 1
+                break
+            _say("worker %d %s; replaced by worker %d" % (pid, _describe(status), new))
+    except _Stop:
+        code = 0
+    _stop(workers)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _stop(workers):
+    """Forwards SIGTERM to the workers and reaps them (SIGKILL after _STOP_TIMEOUT)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for pid in workers:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + _STOP_TIMEOUT
+    while workers:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid:
+            workers.discard(pid)
+            if status:
+                _say("worker %d %s" % (pid, _describe(status)))
+            continue
+        if time.monotonic() > deadline:
+            for pid in workers:
+                _say("worker %d did not stop: killing it" % pid)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            deadline = float("inf")
+        time.sleep(0.002)

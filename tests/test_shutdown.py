@@ -1,0 +1,105 @@
+"""Graceful shutdown: the runtime registers a no-op internal extension so that Lambda sends
+it SIGTERM, and on SIGTERM runs the on_shutdown hooks and atexit handlers, then exits 0."""
+
+import json
+import os
+import signal
+import time
+
+from conftest import wait_until
+
+
+def _start(start_bootstrap, tmp_path, handler="lifecycle.sleep", **env):
+    marker = str(tmp_path / "marker")
+    env = dict({"LIFECYCLE_MARKER": marker}, **env)
+    return start_bootstrap(handler=handler, env=env), marker
+
+
+def _marks(marker):
+    if not os.path.exists(marker):
+        return []
+    with open(marker) as f:
+        return [line.split()[0] for line in f]
+
+
+def test_registers_an_internal_extension(api, start_bootstrap, tmp_path):
+    running, _ = _start(start_bootstrap, tmp_path)
+    api.wait_for_next_poll(1)
+    assert len(api.extensions) == 1
+    extension = api.extensions[0]
+    assert extension.name == "lambda-native-python"
+    assert extension.events == []  # internal extensions may not subscribe to SHUTDOWN
+    api.wait_for_extension_poll(1)  # its long poll is open, on its own connection
+    rid = api.enqueue({"seconds": 0})
+    assert api.wait_result(rid).status == 202
+    assert running.process.poll() is None
+
+
+def test_sigterm_while_idle_runs_hooks_and_exits_0_in_time(api, start_bootstrap, tmp_path):
+    running, marker = _start(start_bootstrap, tmp_path)
+    api.wait_for_next_poll(1)
+    rid = api.enqueue({"seconds": 0})
+    assert api.wait_result(rid).status == 202
+    api.wait_for_next_poll(2)  # blocked in GET /next again
+    time.sleep(0.05)
+    sent = time.monotonic()
+    running.process.send_signal(signal.SIGTERM)
+    status = running.wait(2)
+    elapsed = time.monotonic() - sent
+    print("SIGTERM while idle -> exit %d in %.1f ms" % (status, elapsed * 1000))
+    assert status == 0, running.output()
+    assert elapsed < 0.5
+    assert _marks(marker) == ["hook", "atexit"]
+
+
+def test_sigterm_during_an_invocation_lets_it_finish(api, start_bootstrap, tmp_path):
+    running, marker = _start(start_bootstrap, tmp_path)
+    api.wait_for_next_poll(1)
+    rid = api.enqueue({"seconds": 1})
+    wait_until(lambda: api.state(rid) == "delivered")
+    time.sleep(0.2)
+    sent = time.monotonic()
+    running.process.send_signal(signal.SIGTERM)
+    status = running.wait(5)
+    elapsed = time.monotonic() - sent
+    result = api.wait_result(rid, timeout=1)
+    print("SIGTERM 0.2 s into a 1 s invocation -> result posted, exit %d after %.1f ms"
+          % (status, elapsed * 1000))
+    assert status == 0, running.output()
+    assert result.status == 202 and result.kind == "response"
+    assert json.loads(result.body)["slept"] == 1
+    assert result.received_at <= time.monotonic()
+    assert elapsed >= 0.7  # it waited for the invocation
+    assert _marks(marker) == ["hook", "atexit"]
+    assert api.next_calls == 1  # no GET /next after the result
+
+
+def test_sigterm_during_an_invocation_of_compiled_code(api, start_bootstrap, tmp_path):
+    """echo.sleep from the brief: the result is posted before the exit."""
+    running, _ = _start(start_bootstrap, tmp_path, handler="echo.sleep")
+    api.wait_for_next_poll(1)
+    rid = api.enqueue({"seconds": 1})
+    wait_until(lambda: api.state(rid) == "delivered")
+    time.sleep(0.1)
+    running.process.send_signal(signal.SIGTERM)
+    assert running.wait(5) == 0
+    assert api.wait_result(rid, timeout=1).status == 202
+
+
+def test_repeated_sigterm_while_idle(api, start_bootstrap, tmp_path):
+    """A second SIGTERM during the hooks does not interrupt them."""
+    running, marker = _start(start_bootstrap, tmp_path)
+    api.wait_for_next_poll(1)
+    for _ in range(3):
+        running.process.send_signal(signal.SIGTERM)
+    assert running.wait(2) == 0
+    assert _marks(marker) == ["hook", "atexit"]
+
+
+def test_opt_out(api, start_bootstrap, tmp_path):
+    running, marker = _start(start_bootstrap, tmp_path, LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN="0")
+    api.wait_for_next_poll(1)
+    assert api.extensions == []
+    running.process.send_signal(signal.SIGTERM)
+    assert running.wait(2) == -signal.SIGTERM
+    assert _marks(marker) == []
