@@ -1,0 +1,238 @@
+"""The compiled bootstrap against the mock Runtime API: the AWS Python contract end to end."""
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import TEST_HANDLERS
+from mock_runtime_api import MockRuntimeAPI, lambda_env
+
+
+def invoke(api, event, **kwargs):
+    request_id = api.enqueue(event, **kwargs)
+    return api.wait_result(request_id, timeout=15)
+
+
+def test_echo(start_bootstrap, api):
+    start_bootstrap("echo.handler")
+    result = invoke(api, {"hello": "world", "n": [1, 2.5, None, True]})
+    assert result.kind == "response" and result.status == 202
+    assert result.json() == {"hello": "world", "n": [1, 2.5, None, True]}
+    assert result.headers["content-type"] == "application/json"
+
+
+def test_every_context_field(start_bootstrap, api):
+    start_bootstrap("echo.context_fields")
+    deadline = int(time.time() * 1000) + 60000
+    result = invoke(
+        api, {}, request_id="req-123", deadline_ms=deadline,
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:f",
+        trace_id="Root=1-5e1b4151-5ac6c58f5b5d2b3f7b4d1a2c;Parent=1;Sampled=1",
+        client_context=json.dumps({"custom": {"k": "v"}, "env": {"e": "1"},
+                                   "client": {"installation_id": "i-1", "app_title": "app"}}),
+        cognito_identity=json.dumps({"cognitoIdentityId": "id-1", "cognitoIdentityPoolId": "pool-1"}),
+        tenant_id="tenant-7")
+    fields = result.json()
+    assert fields["aws_request_id"] == "req-123"
+    assert fields["function_name"] == "mock-function"
+    assert fields["function_version"] == "$LATEST"
+    assert fields["memory_limit_in_mb"] == "128"  # a string, as in awslambdaric
+    assert fields["invoked_function_arn"] == "arn:aws:lambda:us-east-1:123456789012:function:f"
+    assert fields["log_group_name"] == "/aws/lambda/mock-function"
+    assert fields["log_stream_name"].startswith(time.strftime("%Y/%m/"))
+    assert fields["tenant_id"] == "tenant-7"
+    assert fields["identity"] == {"cognito_identity_id": "id-1", "cognito_identity_pool_id": "pool-1"}
+    assert fields["client_context"] == {"custom": {"k": "v"}, "env": {"e": "1"},
+                                        "client": {"installation_id": "i-1", "app_title": "app"}}
+    assert 50000 < fields["remaining_ms"] <= 60000
+    assert fields["trace_id"] == "Root=1-5e1b4151-5ac6c58f5b5d2b3f7b4d1a2c;Parent=1;Sampled=1"
+
+
+def test_context_defaults_without_optional_headers(start_bootstrap, api):
+    start_bootstrap("echo.context_fields")
+    fields = invoke(api, {}).json()
+    assert fields["identity"] == {"cognito_identity_id": None, "cognito_identity_pool_id": None}
+    assert fields["client_context"] is None
+    assert fields["tenant_id"] is None
+
+
+def test_trace_id_is_per_invocation(start_bootstrap, api):
+    start_bootstrap("echo.context_fields")
+    assert invoke(api, {}, trace_id="Root=1-a").json()["trace_id"] == "Root=1-a"
+    assert invoke(api, {}, headers={"Lambda-Runtime-Trace-Id": None}).json()["trace_id"] is None
+
+
+def test_handler_error_then_recovery(start_bootstrap, api):
+    running = start_bootstrap("failing.value_error")
+    result = invoke(api, {"n": 7})
+    assert result.kind == "error"
+    assert result.headers["lambda-runtime-function-error-type"] == "Function.ValueError"
+    body = result.json()
+    assert body["errorType"] == "ValueError"
+    assert body["errorMessage"] == "bad value: 7"
+    assert body["requestId"] == result.request_id
+    assert body["stackTrace"] and 'failing.py", line' in body["stackTrace"][0]
+    assert "in value_error" in body["stackTrace"][0]
+    assert json.loads(result.headers["lambda-runtime-function-xray-error-cause"])["exceptions"][0]["type"] == "ValueError"
+    assert invoke(api, {"n": 8}).json()["errorMessage"] == "bad value: 8"  # the loop went on
+    assert running.process.poll() is None
+
+
+def test_exception_chain_reports_outer_and_broken_str_does_not_crash(start_bootstrap, api):
+    start_bootstrap("failing.custom_error")
+    body = invoke(api, {}).json()
+    assert (body["errorType"], body["errorMessage"]) == ("CustomError", "outer")
+
+
+def test_broken_str_is_reported(start_bootstrap, api):
+    start_bootstrap("failing.bad_str")
+    result = invoke(api, {})
+    assert result.json()["errorType"] == "BadStr"
+    assert result.kind == "error"
+
+
+@pytest.mark.parametrize("kind, error", [("set", "Object of type set is not JSON serializable")])
+def test_marshal_error(start_bootstrap, api, kind, error):
+    running = start_bootstrap("echo.returns")
+    result = invoke(api, {"kind": kind})
+    assert result.kind == "error"
+    assert result.headers["lambda-runtime-function-error-type"] == "Runtime.MarshalError"
+    assert result.json()["errorMessage"] == "Unable to marshal response: " + error
+    assert invoke(api, {"kind": "none"}).body == b"null"
+    assert running.process.poll() is None
+
+
+def test_unmarshal_error(start_bootstrap, api):
+    start_bootstrap("echo.handler")
+    result = invoke(api, b"{not json")
+    assert result.headers["lambda-runtime-function-error-type"] == "Runtime.UnmarshalError"
+    assert result.json()["errorMessage"].startswith("Unable to unmarshal input: Expecting property name")
+
+
+def test_sys_exit_in_handler_ends_process_with_its_status(start_bootstrap, api):
+    running = start_bootstrap("failing.exit_handler")
+    api.enqueue({"code": 3})
+    assert running.wait(10) == 3
+
+
+@pytest.mark.parametrize("handler, error_type, message", [
+    ("nosuchmodule.handler", "Runtime.ImportModuleError", "Unable to import module 'nosuchmodule': No module named 'nosuchmodule'"),
+    ("echo.missing", "Runtime.HandlerNotFound", "Handler 'missing' missing on module 'echo'"),
+    ("nodot", "Runtime.MalformedHandlerName", "Bad handler 'nodot': not enough values to unpack (expected 2, got 1)"),
+    ("sys.exit", "Runtime.BuiltInModuleConflict", "Cannot use built-in module sys as a handler module"),
+    ("broken_import.handler", "Function.RuntimeError", "cannot start: missing configuration"),
+])
+def test_init_errors(start_bootstrap, api, handler, error_type, message):
+    running = start_bootstrap(handler)
+    result = api.wait_init_error(timeout=10)
+    assert result.headers["lambda-runtime-function-error-type"] == error_type
+    body = result.json()
+    assert body["errorMessage"] == message
+    assert running.wait(10) == 1
+    _, stderr = running.output()
+    assert "init error" in stderr and message in stderr
+
+
+def test_handler_selected_at_run_time_and_default_from_build(start_bootstrap, api):
+    start_bootstrap(handler=None)  # _HANDLER unset: the build's default (echo.handler)
+    assert invoke(api, {"default": True}).json() == {"default": True}
+
+
+@pytest.mark.parametrize("chunk_size", [None, 7, 4096])
+def test_chunked_events(start_bootstrap, api, chunk_size):
+    start_bootstrap("echo.handler")
+    event = {"data": "x" * 150000, "n": 1}
+    assert invoke(api, event, chunked=True, chunk_size=chunk_size).json() == event
+
+
+@pytest.mark.parametrize("size", [1024 * 1024, 6 * 1024 * 1024 - 64])
+def test_large_events(start_bootstrap, api, size):
+    start_bootstrap("echo.size")
+    data = "".join(chr(97 + i % 26) for i in range(size))
+    answer = invoke(api, {"data": data}).json()
+    assert answer == {"length": size, "checksum": sum(data.encode()) % 4294967296,
+                      "head": data[:32], "tail": data[-32:]}
+
+
+def test_bytes_result_is_sent_raw(start_bootstrap, api):
+    start_bootstrap("echo.returns")
+    result = invoke(api, {"kind": "bytes"})
+    assert result.body == b"\x00raw bytes\xff"
+    assert result.headers["content-type"] == "application/unknown"
+
+
+def test_raw_handler(start_bootstrap, api):
+    start_bootstrap("raw_echo.handler")
+    assert invoke(api, b"reverse:abc").body == b"cba:esrever"
+    assert invoke(api, b"\xff\x00 not json").body == b"\xff\x00 not json"
+
+
+def test_next_held_idle(start_bootstrap, api):
+    running = start_bootstrap("echo.handler")
+    api.wait_for_next_poll(1, timeout=10)
+    time.sleep(5)
+    assert running.process.poll() is None
+    assert invoke(api, {"after": "idle"}).json() == {"after": "idle"}
+
+
+def test_thousand_invocations_on_one_connection(start_bootstrap, api):
+    start_bootstrap("echo.handler")
+    for i in range(1000):
+        assert invoke(api, {"i": i}).body == b'{"i": %d}' % i
+    runtime_connections = {r.conn_id for r in api.requests if r.path.startswith("/2018-06-01/runtime/")}
+    assert len(runtime_connections) == 1
+
+
+def test_no_runtime_api_is_a_clear_error(test_build):
+    env = lambda_env(test_build.bootstrap, "127.0.0.1:1", handler="echo.handler")
+    result = subprocess.run([test_build.bootstrap], env=env, capture_output=True, text=True, timeout=10)
+    assert result.returncode == 1
+    assert "cannot connect to the Runtime API at 127.0.0.1:1" in result.stderr
+
+
+def test_missing_runtime_api_variable(test_build):
+    env = {k: v for k, v in os.environ.items() if k != "AWS_LAMBDA_RUNTIME_API"}
+    result = subprocess.run([test_build.bootstrap], env=env, capture_output=True, text=True, timeout=10)
+    assert result.returncode == 1 and "AWS_LAMBDA_RUNTIME_API is not set" in result.stderr
+
+
+# -- the same handlers under AWS's own Python runtime client ---------------------------
+
+def run_awslambdaric(handler, events):
+    """Bodies (and error-type headers) awslambdaric posts for the events."""
+    with MockRuntimeAPI() as api:
+        env = lambda_env(sys.executable, api.address, handler=handler)
+        env["PYTHONPATH"] = TEST_HANDLERS
+        process = subprocess.Popen([sys.executable, "-m", "awslambdaric", handler], cwd=TEST_HANDLERS, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            return [api.wait_result(api.enqueue(event), timeout=20) for event in events]
+        finally:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.parametrize("handler, events", [
+    ("echo.returns", [{"kind": k} for k in ("none", "tuple", "int_keys", "decimal", "nan", "string", "set")]),
+    ("echo.handler", [{"a": [1, 2.5, "\u00e9", None]}, [], "text", 12]),
+    ("failing.value_error", [{"n": 1}]),
+])
+def test_matches_awslambdaric(start_bootstrap, api, handler, events):
+    ours = [None] * len(events)
+    start_bootstrap(handler)
+    ours = [invoke(api, event) for event in events]
+    theirs = run_awslambdaric(handler, events)
+    for mine, aws in zip(ours, theirs):
+        assert mine.kind == aws.kind
+        mine_body, aws_body = mine.body, aws.body
+        if mine.kind == "error":
+            mine_body, aws_body = mine.json(), aws.json()
+            for body in (mine_body, aws_body):
+                body.pop("requestId")
+                body["stackTrace"] = [line.split(", line")[1].split("\n")[0] for line in body["stackTrace"]]
+        assert mine_body == aws_body
