@@ -243,10 +243,10 @@ cdef class Connection:
         cdef net.iovec iov[2]
         cdef int count, attempt
         for attempt in range(2):
+            if self.fd >= 0 and self.parser.in_message():
+                self.close()     # stray bytes after the last answer (a lying length): start clean
             if self.fd < 0:
                 self.open()
-            elif self.parser.in_message():
-                raise RuntimeApiError("stray bytes from the Runtime API before a request")
             iov[0].iov_base = PyBytes_AS_STRING(head)
             iov[0].iov_len = PyBytes_GET_SIZE(head)
             count = 1
@@ -304,7 +304,7 @@ cdef class Connection:
         iov[0].iov_len = PyBytes_GET_SIZE(size_line)
         iov[1].iov_base = <void *>data
         iov[1].iov_len = size
-        iov[2].iov_base = <void *>b"\r\n"
+        iov[2].iov_base = <void *><const char *>b"\r\n"
         iov[2].iov_len = 2
         try:
             return self.send_iov(iov, 3)

@@ -81,6 +81,8 @@ class Function:
                     RESPONSE_TOO_LARGE, [], invocation.request_id))
             else:
                 self._rejected(rejected, invocation)
+        except RuntimeApiError as failure:
+            self._failed(failure, invocation)
 
     def post_error(self, client, invocation, exc):
         error_type, body, xray_cause, payload = errors.report_exception(exc, invocation.request_id)
@@ -89,6 +91,8 @@ class Function:
             client.post_error(invocation.request_id, body, error_type, xray_cause)
         except ResponseRejected as rejected:
             self._rejected(rejected, invocation)
+        except RuntimeApiError as failure:
+            self._failed(failure, invocation)
 
     def _post_error_payload(self, client, invocation, error_type, payload):
         errors.log_error(payload, self.log_format)
@@ -96,10 +100,16 @@ class Function:
             client.post_error(invocation.request_id, marshal.dumps(payload).encode(), error_type, None)
         except ResponseRejected as rejected:
             self._rejected(rejected, invocation)
+        except RuntimeApiError as failure:
+            self._failed(failure, invocation)
+
+    def _failed(self, failure, invocation):
+        # The exit line names the invocation left unanswered (Lambda reports it as failed).
+        raise RuntimeApiError("invocation %s: %s" % (invocation.request_id, failure)) from None
 
     def _rejected(self, rejected, invocation):
         if rejected.status >= 500:
-            raise RuntimeApiError(str(rejected)) from None
+            self._failed(rejected, invocation)
         # 400 (unknown id) / 403 (already answered): nothing more can be said for it.
         print("lambda-runtime: invocation %s: %s" % (invocation.request_id, rejected), file=sys.stderr, flush=True)
 
