@@ -21,7 +21,7 @@ lines under PIPE_BUF (4 KiB) from different workers never interleave.
 """
 
 import os
-import signal
+import _signal as signal  # not `signal`: its IntEnum wrappers import enum (~1 ms of start-up)
 import sys
 import time
 
@@ -45,7 +45,9 @@ def _describe(status):
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         try:
-            name = signal.Signals(sig).name
+            import signal as signal_names  # only on this error path
+
+            name = signal_names.Signals(sig).name
         except ValueError:
             name = str(sig)
         return "was killed by %s" % name

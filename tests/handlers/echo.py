@@ -68,3 +68,10 @@ def sleep(event, context):
 
     time.sleep(event.get("seconds", 0.5))
     return {"slept": event.get("seconds", 0.5), "pid": os.getpid()}
+
+
+def modules(event, context):
+    """The modules loaded when the handler runs (start-up cost regression checks)."""
+    import sys
+
+    return sorted(sys.modules)
