@@ -38,10 +38,19 @@ class Function:
         self.request_id = invocation.request_id
         self.tenant_id = invocation.tenant_id
         trace_id = invocation.trace_id
-        if trace_id is not None:
-            self._environ["_X_AMZN_TRACE_ID"] = trace_id
-        elif "_X_AMZN_TRACE_ID" in self._environ:
-            del self._environ["_X_AMZN_TRACE_ID"]
+        # os.environ's mapping only, no setenv(): glibc never frees a replaced value and
+        # every invocation brings a new trace id (14 MB of RSS per 100,000 invocations).
+        environ = self._environ
+        data = getattr(environ, "_data", None)
+        if data is None:
+            if trace_id is not None:
+                environ["_X_AMZN_TRACE_ID"] = trace_id
+            else:
+                environ.pop("_X_AMZN_TRACE_ID", None)
+        elif trace_id is not None:
+            data[environ.encodekey("_X_AMZN_TRACE_ID")] = environ.encodevalue(trace_id)
+        else:
+            data.pop(environ.encodekey("_X_AMZN_TRACE_ID"), None)
 
     def decode_event(self, invocation):
         if self.raw or invocation.content_type != "application/json":

@@ -478,3 +478,12 @@ def test_SLOW_next_idle_30s(run, api):
     assert_alive(boot)
     rid = api.enqueue({"after": "idle"})
     assert assert_served(api, rid).json() == {"after": "idle"}
+
+
+def test_trace_id_per_invocation_in_environ(run, api):
+    """_X_AMZN_TRACE_ID follows each invocation (set in os.environ's mapping: no setenv(),
+    whose replaced values glibc never frees -- the soak's RSS drift)."""
+    run(handler="echo.context_fields")
+    for trace in ("Root=1-a;Parent=b;Sampled=0", "Root=1-c;Parent=d;Sampled=1"):
+        rid = api.enqueue({}, trace_id=trace)
+        assert assert_served(api, rid).json()["trace_id"] == trace
