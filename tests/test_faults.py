@@ -37,6 +37,15 @@ unsafe request id (CR, LF, space, '/', ...)    stderr "refusing an invocation ..
 Other bootstraps: LAMBDA_FAULTS_BOOTSTRAP=PATH runs the suite against another executable
 (tests/cpython_bootstrap.py: plain CPython + extension modules; tests/valgrind_bootstrap.sh:
 the same under valgrind memcheck) and LAMBDA_FAULTS_TIME_SCALE=N stretches every timeout.
+
+Memory safety (valgrind memcheck over the runtime's Cython code, plain CPython):
+    rm -rf /tmp/lambda-valgrind
+    LAMBDA_NATIVE_EXT=build/test/ext LAMBDA_PYTHON=.test-venv/bin/python \
+    LAMBDA_FAULTS_BOOTSTRAP=$PWD/tests/valgrind_bootstrap.sh LAMBDA_FAULTS_TIME_SCALE=15 \
+      .test-venv/bin/python -m pytest tests/test_faults.py -q -k "not SLOW and not hold_times"
+    sh tests/valgrind_summary.sh
+(build/test/ext: the extension modules the native_modules fixture builds, e.g. by running
+tests/test_fuzz_http.py first.)
 """
 
 import os
