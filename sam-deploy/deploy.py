@@ -47,6 +47,12 @@ class DeployError(Exception):
     """A problem the user can fix; printed without a traceback."""
 
 
+def shown(path):
+    """path relative to the repo when it is inside it."""
+    path = os.path.abspath(path)
+    return os.path.relpath(path, ROOT) if path.startswith(ROOT + os.sep) else path
+
+
 def step(message):
     print("==> " + message, flush=True)
 
@@ -118,10 +124,10 @@ def zip_arch(zip_path):
 def build_reason(args):
     """Why dist/function.zip must be (re)built, or None when it is up to date."""
     if not os.path.exists(DEFAULT_ZIP):
-        return "%s is missing" % os.path.relpath(DEFAULT_ZIP)
+        return "%s is missing" % shown(DEFAULT_ZIP)
     mtime, path = newest_source(os.path.abspath(args.src))
     if mtime > os.path.getmtime(DEFAULT_ZIP):
-        return "%s is newer than the zip" % os.path.relpath(path)
+        return "%s is newer than the zip" % shown(path)
     arch = zip_arch(DEFAULT_ZIP)
     if arch and arch != args.arch:
         return "the zip is for %s, not %s" % (arch, args.arch)
@@ -135,7 +141,7 @@ def ensure_zip(args):
         return os.path.abspath(args.zip)
     reason = build_reason(args)
     if reason is None:
-        step("%s is up to date" % os.path.relpath(DEFAULT_ZIP))
+        step("%s is up to date" % shown(DEFAULT_ZIP))
         return DEFAULT_ZIP
     command = [sys.executable, os.path.join(ROOT, "build.py"), "--src", args.src, "--handler", args.handler,
                "--arch", args.arch]
@@ -305,7 +311,7 @@ def deploy(args):
     check_credentials(env)
     zip_path = ensure_zip(args)
     target = args.endpoint_url or "AWS" + (" (%s)" % args.region if args.region else "")
-    step("deploying %s as stack %s to %s" % (os.path.relpath(zip_path), args.stack_name, target))
+    step("deploying %s as stack %s to %s" % (shown(zip_path), args.stack_name, target))
     with tempfile.TemporaryDirectory(prefix="sam-deploy-") as work_dir:
         template = stage_template(zip_path, work_dir)
         if args.endpoint_url:
