@@ -24,14 +24,6 @@ TS_TEXT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 TS_JSON = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
-def _have_ric():
-    if not os.path.exists(RIC_PYTHON):
-        return False
-    return subprocess.run([RIC_PYTHON, "-c", "import awslambdaric"], capture_output=True).returncode == 0
-
-
-pytestmark = pytest.mark.skipif(not _have_ric(), reason="awslambdaric not installed in .test-venv")
-
 
 def _run(command, handler, events, env, cwd=None):
     """Runs one runtime process against a fresh mock for the given events -> (stdout, results)."""
