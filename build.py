@@ -69,6 +69,7 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     args.build_dir = os.path.abspath(args.build_dir)
     args.out = os.path.abspath(args.out)
+    args.native_cc = args.native_cc or in_docker_image()  # al2023's own gcc targets glibc 2.34
     args.handler_given = args.handler is not None
     args.handler = args.handler or default_handler
     return args
@@ -178,8 +179,12 @@ esac
 
 def check_native_cc():
     cc = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
-    if not cc or subprocess.run([cc, "--version"], capture_output=True).returncode != 0:
-        raise BuildError("no C compiler: --native-cc needs gcc (or CC=...) on PATH")
+    try:
+        works = bool(cc) and subprocess.run([cc, "--version"], capture_output=True).returncode == 0
+    except OSError:
+        works = False
+    if not works:
+        raise BuildError("no C compiler: --native-cc needs gcc (or CC=...) on PATH, found %s" % (cc or "none"))
     return cc
 
 
@@ -319,7 +324,8 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     if args.docker:
-        return docker_build.run_docker_build(args.arch, ROOT, argv, dry_run=args.dry_run)
+        inner_args = [arg for arg in argv if arg != "--dry-run"]
+        return docker_build.run_docker_build(args.arch, ROOT, inner_args, dry_run=args.dry_run)
     try:
         return build(args)
     except (BuildError, sources.SourceError) as error:

@@ -1,0 +1,87 @@
+"""build.py's own checks: clear, early errors (no Nuitka run), the Docker dry run, arm64."""
+
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from conftest import ROOT, TEST_HANDLERS
+
+BUILD = os.path.join(ROOT, "build.py")
+
+
+def run_build(*args, env=None):
+    return subprocess.run([sys.executable, BUILD] + list(args), capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, **(env or {})))
+
+
+def test_missing_src(tmp_path):
+    result = run_build("--src", str(tmp_path / "nope"))
+    assert result.returncode == 1
+    assert "build.py: error: --src %s is not a directory" % (tmp_path / "nope") in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_syntax_error_names_file_and_line(tmp_path):
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return {\n")
+    result = run_build("--src", str(tmp_path), "--handler", "app.handler")
+    assert result.returncode == 1
+    assert "syntax error in %s, line 2" % (tmp_path / "app.py") in result.stderr
+
+
+@pytest.mark.parametrize("handler, message", [
+    ("missing.handler", "handler module 'missing' not found"),
+    ("app.nope", "handler function 'nope' is not defined in"),
+    ("nodot", "--handler 'nodot' must be MODULE.FUNCTION"),
+])
+def test_handler_must_exist(tmp_path, handler, message):
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return event\n")
+    result = run_build("--src", str(tmp_path), "--handler", handler)
+    assert result.returncode == 1
+    assert message in result.stderr
+
+
+def test_no_c_compiler_with_native_cc(tmp_path):
+    result = run_build("--src", TEST_HANDLERS, "--handler", "echo.handler", "--native-cc",
+                       "--build-dir", str(tmp_path), env={"CC": str(tmp_path / "no-such-cc")})
+    assert result.returncode == 1
+    assert "no C compiler" in result.stderr
+
+
+def test_arm64_without_docker_is_refused_clearly():
+    machine = "arm64" if os.uname().machine in ("x86_64", "amd64") else "x86_64"
+    result = run_build("--src", TEST_HANDLERS, "--handler", "echo.handler", "--arch", machine)
+    assert result.returncode == 1
+    assert "python build.py --docker --arch %s" % machine in result.stderr
+
+
+@pytest.mark.parametrize("arch, platform", [("x86_64", "linux/amd64"), ("arm64", "linux/arm64")])
+def test_docker_dry_run_prints_the_commands(arch, platform):
+    result = run_build("--docker", "--dry-run", "--arch", arch)
+    assert result.returncode == 0, result.stderr
+    assert "docker build --platform %s" % platform in result.stdout
+    assert "docker run --rm --platform %s" % platform in result.stdout
+    assert "python3.11 build.py --arch %s" % arch in result.stdout
+
+
+def test_docker_without_engine_fails_fast(tmp_path):
+    fake = tmp_path / "docker"
+    fake.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    result = run_build("--docker", env={"PATH": "%s:%s" % (tmp_path, os.environ["PATH"])})
+    assert result.returncode == 2
+    assert "Docker" in result.stderr and "python build.py" in result.stderr
+
+
+def test_test_build_zip_layout(test_build):
+    """The zip holds bootstrap at its root, mode 0755, and passes the al2023 check."""
+    with zipfile.ZipFile(test_build.zip_path) as zf:
+        info = zf.getinfo("bootstrap")
+        assert (info.external_attr >> 16) & 0o777 == 0o755
+        names = zf.namelist()
+    assert all(not name.startswith(("/", "..")) for name in names)
+    log = open(test_build.log).read() if os.path.exists(test_build.log) else ""
+    if log:
+        assert "max GLIBC_2.3" in log and ": OK" in log
