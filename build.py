@@ -229,6 +229,7 @@ def run_nuitka(python, args, project, c_files, compiler_path, deps_dir):
         "--output-dir=" + args.build_dir,
         "--output-filename=bootstrap",
         "--quiet",
+        "--lto=yes",  # zig LTO: ~5% smaller bootstrap
         "--report=" + os.path.join(args.build_dir, "nuitka-report.xml"),
     ]
     if not args.native_cc:

@@ -41,15 +41,15 @@ def _say(message):
     print("lambda-runtime: %s" % message, file=sys.stderr, flush=True)
 
 
+# The `signal` module would bring enum in for Signals(...).name.
+_SIGNAL_NAMES = {1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+                 9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM"}
+
+
 def _describe(status):
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        try:
-            import signal as signal_names  # only on this error path
-
-            name = signal_names.Signals(sig).name
-        except ValueError:
-            name = str(sig)
+        name = _SIGNAL_NAMES.get(sig, "signal %d" % sig)
         return "was killed by %s" % name
     return "exited with status %d" % os.waitstatus_to_exitcode(status)
 
