@@ -457,6 +457,48 @@ cdef class RuntimeApiClient:
         return self.connection.connects
 
 
+cdef class ExtensionClient:
+    """The Extensions API (paths under /2020-01-01/extension), for the runtime's no-op
+    internal extension: registering any extension makes Lambda send SIGTERM before it
+    ends the environment. On its own connection, kept open for the life of the process."""
+    cdef readonly Connection connection
+    cdef readonly str extension_id
+    cdef int timeout_ms
+
+    def __init__(self, str address, int timeout_ms=2000):
+        self.connection = Connection(address)
+        self.timeout_ms = timeout_ms
+
+    # POST /2020-01-01/extension/register
+    def register(self, str name, bytes body=b'{"events":[]}'):
+        cdef Connection conn = self.connection
+        head = b"".join((
+            b"POST /2020-01-01/extension/register HTTP/1.1\r\n", conn.host_header,
+            b"Lambda-Extension-Name: ", name.encode("ascii"), b"\r\n"
+            b"Lambda-Extension-Accept-Feature: accountId\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % PyBytes_GET_SIZE(body)))
+        status = conn.roundtrip(head, body, self.timeout_ms)
+        extension_id = conn.parser.headers.get("lambda-extension-identifier")
+        answer = conn.body_bytes()
+        conn.done()
+        if status != 200:
+            raise RuntimeApiError("extension registration answered %d: %r" % (status, answer[:200]))
+        if not extension_id or not is_safe_request_id(extension_id):
+            raise RuntimeApiError("extension registration gave no usable Lambda-Extension-Identifier")
+        self.extension_id = extension_id
+        return extension_id
+
+    # GET /2020-01-01/extension/event/next
+    def send_event_poll(self):
+        """Sends the extension's long poll and never reads it: Lambda answers at shutdown."""
+        cdef net.iovec iov[1]
+        head = b"".join((b"GET /2020-01-01/extension/event/next HTTP/1.1\r\n", self.connection.host_header,
+                         b"Lambda-Extension-Identifier: ", self.extension_id.encode("ascii"), b"\r\n\r\n"))
+        iov[0].iov_base = PyBytes_AS_STRING(head)
+        iov[0].iov_len = PyBytes_GET_SIZE(head)
+        self.connection.send_iov(iov, 1)
+
+
 class UnanswerableInvocation(Exception):
     """GET /next delivered an invocation without a usable request id."""
     def __init__(self, request_id):

@@ -75,9 +75,9 @@ class _State:
     raised = False        # Shutdown was raised (never twice)
     busy = False          # an invocation is between begin_invocation and its post
     begin_code = None     # code of the begin_invocation wrapper (see _on_sigterm)
-    extension = None      # the extension's socket, kept open for the life of the process
+    extension = None      # the ExtensionClient, kept (with its connection) for the life of the process
     extension_id = None
-    wakeup = None         # (reader socket, writer socket) of the signal wakeup fd
+    wakeup = None         # (read fd, write fd) of the signal wakeup pipe
 
 
 _state = _State()
@@ -125,75 +125,27 @@ def track(function):
 
 def register_extension(address):
     """Registers the runtime as an internal extension with no events and sends its first
-    GET /event/next (never read). Returns the extension id; raises OSError/ValueError."""
-    import _socket
+    GET /event/next (never read). Returns the extension id; raises RuntimeApiError."""
+    from _lambda_runtime import ExtensionClient
 
-    host, _, port = address.rpartition(":")
-    host = host.strip("[]").encode("ascii")  # bytes: a str host would need the idna codec
-    family, socktype, proto, _, sockaddr = _socket.getaddrinfo(host, int(port), 0, _socket.SOCK_STREAM)[0]
-    sock = _socket.socket(family, socktype, proto)
-    try:
-        sock.settimeout(_REGISTER_TIMEOUT)
-        sock.connect(sockaddr)
-        sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
-        body = b'{"events":[]}'
-        sock.sendall(b"POST /2020-01-01/extension/register HTTP/1.1\r\nHost: %s\r\n"
-                     b"Lambda-Extension-Name: %s\r\nLambda-Extension-Accept-Feature: accountId\r\n"
-                     b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                     % (address.encode(), EXTENSION_NAME.encode(), len(body), body))
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = sock.recv(65536)
-            if not chunk:
-                raise OSError("connection closed during extension registration")
-            data += chunk
-        head, _, rest = data.partition(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        status = lines[0].split(b" ", 2)
-        if len(status) < 2 or status[1] != b"200":
-            raise OSError("extension registration answered %r" % lines[0][:100])
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            headers[name.strip().lower()] = value.strip()
-        length = int(headers.get(b"content-length", b"0"))
-        while len(rest) < length:  # drain the body so the connection stays in sync
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            rest += chunk
-        ident = headers.get(b"lambda-extension-identifier")
-        if not ident:
-            raise OSError("extension registration gave no Lambda-Extension-Identifier")
-        sock.sendall(b"GET /2020-01-01/extension/event/next HTTP/1.1\r\nHost: %s\r\n"
-                     b"Lambda-Extension-Identifier: %s\r\n\r\n" % (address.encode(), ident))
-    except BaseException:
-        sock.close()
-        raise
-    _state.extension = sock  # the long poll stays open (it answers only at stop)
-    _state.extension_id = ident.decode("latin-1")
-    return _state.extension_id
+    client = ExtensionClient(address, int(_REGISTER_TIMEOUT * 1000))
+    extension_id = client.register(EXTENSION_NAME)
+    client.send_event_poll()
+    _state.extension = client  # keeps the connection (and the long poll) open
+    _state.extension_id = extension_id
+    return extension_id
 
 
 # -- SIGTERM handling -----------------------------------------------------------------------
 
-def _watchdog(reader, main_ident, parent_pid):
-    """Runs in its own thread with SIGTERM blocked. Reads the signal wakeup fd; re-sends
-    SIGTERM to the main thread when its Python handler did not run in time. In a worker
-    (parent_pid set) also ends the worker when the supervisor is gone."""
+def _watchdog(reader, main_ident):
+    """Runs in its own thread with SIGTERM blocked. Reads the signal wakeup pipe; re-sends
+    SIGTERM to the main thread when its Python handler did not run in time."""
     import time
 
-    if parent_pid:
-        reader.settimeout(1.0)
     while True:
         try:
-            data = reader.recv(64)
-        except TimeoutError:
-            if os.getppid() != parent_pid:
-                signal.pthread_kill(main_ident, signal.SIGTERM)
-                parent_pid = None
-                reader.settimeout(None)
-            continue
+            data = os.read(reader, 64)
         except OSError:
             return
         if not data:
@@ -209,24 +161,35 @@ def _watchdog(reader, main_ident, parent_pid):
             return
 
 
+def _orphan_watch(main_ident, parent_pid):
+    """In a worker: ends the worker (SIGTERM to its main thread) once the supervisor is gone."""
+    import time
+
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    signal.pthread_kill(main_ident, signal.SIGTERM)
+
+
 def install_handler(handler=_on_sigterm, parent_pid=None):
-    """Installs the SIGTERM handler, the wakeup fd and the watchdog thread (main thread only;
+    """Installs the SIGTERM handler, the wakeup pipe and the watchdog thread (main thread only;
     call again in a forked child: threads do not survive fork)."""
-    import _socket
     import _thread
 
     old = _state.wakeup
-    reader, writer = _socket.socketpair()
-    writer.setblocking(False)
+    reader, writer = os.pipe()
+    os.set_blocking(writer, False)
     _state.wakeup = (reader, writer)
-    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    signal.set_wakeup_fd(writer, warn_on_full_buffer=False)
     if old is not None:
-        old[0].close()
-        old[1].close()
+        os.close(old[0])
+        os.close(old[1])
     signal.signal(signal.SIGTERM, handler)
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGTERM,))
-    try:  # the thread inherits the blocked mask
-        _thread.start_new_thread(_watchdog, (reader, _thread.get_ident(), parent_pid))
+    try:  # the threads inherit the blocked mask
+        main_ident = _thread.get_ident()
+        _thread.start_new_thread(_watchdog, (reader, main_ident))
+        if parent_pid:
+            _thread.start_new_thread(_orphan_watch, (main_ident, parent_pid))
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
