@@ -12,7 +12,7 @@ least one extension is registered. So at start-up (handler loaded, before the fi
 (POST /2020-01-01/extension/register, events [] -- internal extensions may not subscribe
 to SHUTDOWN, and need not: SIGTERM is what we want) and sends that extension's GET
 /event/next on its own connection, which never answers. Both are one loopback round trip
-and one send on a raw socket; nothing is read afterwards.
+and one send (runtime.pyx ExtensionClient); nothing is read afterwards.
 
 On SIGTERM (a Python signal handler):
   * idle, i.e. blocked in GET /runtime/invocation/next: raise Shutdown, which unwinds out of
