@@ -470,8 +470,10 @@ cdef class ExtensionClient:
         self.timeout_ms = timeout_ms
 
     # POST /2020-01-01/extension/register
-    def register(self, str name, bytes body=b'{"events":[]}'):
-        cdef Connection conn = self.connection
+    def register(self, str name, RuntimeApiClient via=None, bytes body=b'{"events":[]}'):
+        """Registers; `via` lends the runtime client's keep-alive connection (same server),
+        which saves a connection set-up on the cold-start path."""
+        cdef Connection conn = self.connection if via is None else via.connection
         head = b"".join((
             b"POST /2020-01-01/extension/register HTTP/1.1\r\n", conn.host_header,
             b"Lambda-Extension-Name: ", name.encode("ascii"), b"\r\n"

@@ -123,15 +123,16 @@ def track(function):
 
 # -- the no-op internal extension -----------------------------------------------------------
 
-def register_extension(address):
-    """Registers the runtime as an internal extension with no events and sends its first
-    GET /event/next (never read). Returns the extension id; raises RuntimeApiError."""
+def register_extension(address, runtime_client=None):
+    """Registers the runtime as an internal extension with no events (over the runtime
+    client's connection when given) and sends its first GET /event/next on a connection of
+    its own, never read. Returns the extension id; raises RuntimeApiError."""
     from _lambda_runtime import ExtensionClient
 
-    client = ExtensionClient(address, int(_REGISTER_TIMEOUT * 1000))
-    extension_id = client.register(EXTENSION_NAME)
-    client.send_event_poll()
-    _state.extension = client  # keeps the connection (and the long poll) open
+    extension = ExtensionClient(address, int(_REGISTER_TIMEOUT * 1000))
+    extension_id = extension.register(EXTENSION_NAME, runtime_client)
+    extension.send_event_poll()
+    _state.extension = extension  # keeps its connection (and the long poll) open
     _state.extension_id = extension_id
     return extension_id
 
@@ -198,13 +199,13 @@ def reset_after_fork():
     _state.requested = _state.raised = _state.busy = False
 
 
-def enable(address, function):
+def enable(address, function, runtime_client=None):
     """Single-process mode: register the extension, track invocations, handle SIGTERM.
     Returns False (and leaves SIGTERM alone) when the extension cannot be registered."""
     import sys
 
     try:
-        register_extension(address)
+        register_extension(address, runtime_client)
     except Exception as error:  # never fail the init for it
         print("lambda-runtime: graceful shutdown disabled: cannot register the extension: %s" % error,
               file=sys.stderr, flush=True)
