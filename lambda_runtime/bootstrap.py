@@ -90,7 +90,7 @@ def run(default_handler, environ=os.environ):
 
     try:
         if graceful:
-            shutdown.enable(address, function)
+            shutdown.enable(address, function, client)
         serve(client, function)
     except shutdown.Shutdown:
         shutdown.run_hooks()  # then sys.exit(0) runs the atexit handlers
