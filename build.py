@@ -19,9 +19,7 @@ import platform
 import shutil
 import subprocess
 import sys
-import sysconfig
 import time
-import venv
 import zipfile
 
 ROOT = os.path.dirname(os.path.abspath(__file__))

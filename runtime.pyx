@@ -498,6 +498,8 @@ cdef class ExtensionClient:
                          b"Lambda-Extension-Identifier: ", self.extension_id.encode("ascii"), b"\r\n\r\n"))
         iov[0].iov_base = PyBytes_AS_STRING(head)
         iov[0].iov_len = PyBytes_GET_SIZE(head)
+        if self.connection.fd < 0:  # registration may have gone over the runtime's connection
+            self.connection.open()
         self.connection.send_iov(iov, 1)
 
 

@@ -37,6 +37,7 @@ def test_build():
     """The bootstrap with tests/handlers compiled in, built once per test run.
     LAMBDA_TEST_DIST=DIR reuses an earlier build's output directory."""
     reuse = os.environ.get("LAMBDA_TEST_DIST")
+    reuse = os.path.abspath(reuse) if reuse else None
     out = reuse or os.path.join(BUILD_ROOT, "dist")
     log = os.path.join(BUILD_ROOT, "build.log")
     if not reuse:

@@ -6,7 +6,6 @@ import json
 import os
 import socket
 import sys
-import textwrap
 import threading
 import time
 

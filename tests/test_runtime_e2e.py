@@ -1,6 +1,5 @@
 """The compiled bootstrap against the mock Runtime API: the AWS Python contract end to end."""
 
-import base64
 import json
 import os
 import subprocess
@@ -223,7 +222,6 @@ def run_awslambdaric(handler, events):
     ("failing.value_error", [{"n": 1}]),
 ])
 def test_matches_awslambdaric(start_bootstrap, api, handler, events):
-    ours = [None] * len(events)
     start_bootstrap(handler)
     ours = [invoke(api, event) for event in events]
     theirs = run_awslambdaric(handler, events)

@@ -3,18 +3,15 @@ API for the wire format, AWS's Runtime Interface Emulator for the end-to-end inv
 
 import base64
 import json
-import os
-import shutil
 import socket
 import subprocess
 import threading
 import time
 import urllib.request
-import zipfile
 
 import pytest
 
-from conftest import ROOT, wait_until
+from conftest import wait_until
 from mock_runtime_api import lambda_env
 
 HTTP_CT = "application/vnd.awslambda.http-integration-response"
@@ -163,36 +160,6 @@ def test_non_generator_handler_unaffected(start_bootstrap, api):
 
 # -- under AWS's Runtime Interface Emulator -----------------------------------------
 
-SAM_VERSION = "1.170.0"
-RIE_NAME = "aws-lambda-rie-x86_64"
-CACHE = os.path.join(ROOT, ".cache")
-
-
-def find_rie():
-    """The RIE binary from the aws-sam-cli wheel (LAMBDA_RIE=path overrides), extracted once
-    into .cache/rie/; the wheel is fetched with pip download when not cached."""
-    explicit = os.environ.get("LAMBDA_RIE")
-    if explicit:
-        return explicit
-    target = os.path.join(CACHE, "rie", RIE_NAME)
-    if os.path.exists(target):
-        return target
-    wheel = os.path.join(CACHE, "aws_sam_cli-%s-py3-none-any.whl" % SAM_VERSION)
-    if not os.path.exists(wheel):
-        pip = subprocess.run([os.path.join(ROOT, ".test-venv", "bin", "python"), "-m", "pip", "download",
-                              "--no-deps", "aws-sam-cli==" + SAM_VERSION, "-d", CACHE],
-                             capture_output=True, timeout=300)
-        if pip.returncode != 0 or not os.path.exists(wheel):
-            return None
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    with zipfile.ZipFile(wheel) as z, z.open("samcli/local/rapid/" + RIE_NAME) as src, \
-            open(target + ".tmp", "wb") as dst:
-        shutil.copyfileobj(src, dst)
-    os.chmod(target + ".tmp", 0o755)
-    os.replace(target + ".tmp", target)
-    return target
-
-
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -202,9 +169,9 @@ def free_port():
 @pytest.fixture
 def rie(test_build):
     """start(handler, env) -> "http://127.0.0.1:PORT" of the RIE running our bootstrap."""
-    binary = find_rie()
-    if not binary:
-        pytest.skip("the Runtime Interface Emulator is not available (pip download aws-sam-cli failed)")
+    from buildtools import emulator
+
+    binary = emulator.rie_binary()  # from the pinned aws-sam-cli wheel
     processes = []
 
     def start(handler, env=None):
