@@ -21,7 +21,9 @@ class Function:
         self.log_format = log_format
         self.request_id = None
         self.tenant_id = None
-        self._environ = os.environ
+        self._environ_data = os.environ._data  # os.environ's bytes mapping (POSIX)
+        self._trace_key = os.environ.encodekey("_X_AMZN_TRACE_ID")
+        self._fs_encoding = sys.getfilesystemencoding()
         self.set_handler(handler)
 
     def set_handler(self, handler):
@@ -37,20 +39,13 @@ class Function:
     def begin_invocation(self, invocation):
         self.request_id = invocation.request_id
         self.tenant_id = invocation.tenant_id
-        trace_id = invocation.trace_id
         # os.environ's mapping only, no setenv(): glibc never frees a replaced value and
         # every invocation brings a new trace id (14 MB of RSS per 100,000 invocations).
-        environ = self._environ
-        data = getattr(environ, "_data", None)
-        if data is None:
-            if trace_id is not None:
-                environ["_X_AMZN_TRACE_ID"] = trace_id
-            else:
-                environ.pop("_X_AMZN_TRACE_ID", None)
-        elif trace_id is not None:
-            data[environ.encodekey("_X_AMZN_TRACE_ID")] = environ.encodevalue(trace_id)
+        trace_id = invocation.trace_id
+        if trace_id is not None:
+            self._environ_data[self._trace_key] = trace_id.encode(self._fs_encoding, "surrogateescape")
         else:
-            data.pop(environ.encodekey("_X_AMZN_TRACE_ID"), None)
+            self._environ_data.pop(self._trace_key, None)
 
     def decode_event(self, invocation):
         if self.raw or invocation.content_type != "application/json":
