@@ -16,7 +16,6 @@ Prints the function's answer (exit 0), or the error JSON after `FUNCTION ERROR (
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -25,16 +24,6 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 DEFAULT_BOOTSTRAP = os.path.join(ROOT, "dist", "function", "bootstrap")
-
-
-def load_event(arg):
-    if arg == "-":
-        return sys.stdin.buffer.read()
-    if os.path.exists(arg):
-        with open(arg, "rb") as f:
-            return f.read()
-    json.loads(arg)          # inline JSON, else a clear error
-    return arg.encode()
 
 
 def parse_args(argv):
@@ -52,6 +41,8 @@ def parse_args(argv):
         if not sep:
             parser.error("--env needs K=V, got %r" % item)
         args.env_vars[key] = value
+    from mock_runtime_api import load_event
+
     try:
         args.event_bytes = load_event(args.event)
     except ValueError:

@@ -1225,7 +1225,8 @@ def run_bootstrap_once(bootstrap: str, event: Any, env: Optional[dict] = None,
                 t.join(1)
 
 
-def _load_event(arg: str) -> bytes:
+def load_event(arg: str) -> bytes:
+    """An event argument: "-" (stdin), a file, or inline JSON."""
     if arg == "-":
         return sys.stdin.buffer.read()
     if os.path.exists(arg):
@@ -1255,7 +1256,7 @@ def main(argv: Optional[list] = None) -> int:
             parser.error(f"--env needs K=V, got {item!r}")
         env[key] = value
     try:
-        event = _load_event(args.event)
+        event = load_event(args.event)
     except ValueError:
         parser.error("--event is neither a file nor valid JSON")
     if not os.access(args.bootstrap, os.X_OK):
