@@ -460,7 +460,8 @@ cdef class RuntimeApiClient:
 cdef class ExtensionClient:
     """The Extensions API (paths under /2020-01-01/extension), for the runtime's no-op
     internal extension: registering any extension makes Lambda send SIGTERM before it
-    ends the environment. On its own connection, kept open for the life of the process."""
+    ends the environment. Its long poll holds a connection of its own for the life of
+    the process."""
     cdef readonly Connection connection
     cdef readonly str extension_id
     cdef int timeout_ms
