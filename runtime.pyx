@@ -43,9 +43,20 @@ class ResponseRejected(Exception):
 
 
 DEF RECV_SIZE = 262144
+DEF SIGNAL_GRACE_MS = 5     # how long a signal waits for an answer already on its way
 DEF MAX_REQUEST_ID = 128
 API_VERSION = "2018-06-01"
 USER_AGENT = "lambda-native-python/1.0"
+
+
+cdef int signal_wakeup_fd = -1    # see watch_signal_wakeup_fd()
+
+
+def watch_signal_wakeup_fd(int fd):
+    """Also wake every blocking wait of the clients on fd: the (non-blocking) read end of the
+    pipe given to signal.set_wakeup_fd(). -1 turns it off."""
+    global signal_wakeup_fd
+    signal_wakeup_fd = fd
 
 
 cdef inline long long monotonic_ms() noexcept nogil:
@@ -192,32 +203,68 @@ cdef class Connection:
         pfd.revents = 0
         return net.poll(&pfd, 1, 0) > 0
 
+    cdef int on_signal(self) except -1:
+        """A signal arrived during a wait: run the Python handlers (SIGTERM may raise
+        Shutdown), unless an answer is under way or arrives within SIGNAL_GRACE_MS: a
+        delivered invocation must be answered, not dropped. Deferred handlers run before
+        the next GET /next is sent (RuntimeApiClient.next_invocation)."""
+        cdef net.pollfd pfd
+        cdef int rc
+        if self.parser.in_message():
+            return 0
+        pfd.fd = self.fd
+        pfd.events = net.POLLIN
+        pfd.revents = 0
+        with nogil:
+            rc = net.poll(&pfd, 1, SIGNAL_GRACE_MS)
+        if rc > 0:
+            return 0
+        PyErr_CheckSignals()
+        return 0
+
     cdef int receive(self, int timeout_ms) except -1:
-        """Reads until the parser holds a whole response; returns its status. timeout_ms < 0: none."""
+        """Reads until the parser holds a whole response; returns its status. timeout_ms < 0: none.
+        Python signal handlers run through on_signal(). With a signal wakeup fd set, every
+        wait also wakes on it, so a signal is never missed while blocked."""
         cdef ResponseParser parser = self.parser
         cdef Py_ssize_t n
         cdef char *dest
+        cdef char drain[64]
         cdef int err, rc, wait_ms
-        cdef net.pollfd pfd
+        cdef unsigned long nfds
+        cdef net.pollfd pfd[2]
         cdef long long deadline = monotonic_ms() + timeout_ms
         while True:
             if parser.parse():
                 return parser.status
-            if timeout_ms >= 0:
-                pfd.fd = self.fd
-                pfd.events = net.POLLIN
-                wait_ms = <int>(deadline - monotonic_ms())
-                if wait_ms < 0:
-                    wait_ms = 0
+            if timeout_ms >= 0 or signal_wakeup_fd >= 0:
+                pfd[0].fd = self.fd
+                pfd[0].events = net.POLLIN
+                pfd[0].revents = 0
+                pfd[1].fd = signal_wakeup_fd
+                pfd[1].events = net.POLLIN
+                pfd[1].revents = 0
+                nfds = 2 if signal_wakeup_fd >= 0 else 1
+                wait_ms = -1
+                if timeout_ms >= 0:
+                    wait_ms = <int>(deadline - monotonic_ms())
+                    if wait_ms < 0:
+                        wait_ms = 0
                 with nogil:
-                    rc = net.poll(&pfd, 1, wait_ms)
+                    rc = net.poll(pfd, nfds, wait_ms)
                 if rc == 0:
                     raise RuntimeApiError("the Runtime API did not answer within %d ms" % timeout_ms)
                 if rc < 0:
                     if net.errno == net.EINTR:
-                        PyErr_CheckSignals()
+                        self.on_signal()
                         continue
                     os_error(net.errno, "poll")
+                if nfds == 2 and pfd[1].revents:
+                    while net.read(signal_wakeup_fd, drain, sizeof(drain)) > 0:
+                        pass
+                    if not pfd[0].revents:
+                        self.on_signal()
+                        continue
             dest = parser.reserve(RECV_SIZE)
             with nogil:
                 n = net.recv(self.fd, dest, RECV_SIZE, 0)
@@ -230,7 +277,7 @@ cdef class Connection:
                 raise ConnectionLost("the Runtime API closed the connection", True)
             err = net.errno
             if err == net.EINTR:
-                PyErr_CheckSignals()
+                self.on_signal()
                 continue
             if err == net.ECONNRESET:
                 raise ConnectionLost("the Runtime API reset the connection",
@@ -364,7 +411,9 @@ cdef class RuntimeApiClient:
         """Blocks (no timeout: a long poll) until Lambda hands over an invocation.
         Returns None for an invocation that cannot be answered (no or unsafe request id)."""
         cdef Connection conn = self.connection
-        cdef int status = conn.roundtrip(self.next_request, None, -1)
+        cdef int status
+        PyErr_CheckSignals()  # a pending SIGTERM ends us before an invocation can be delivered
+        status = conn.roundtrip(self.next_request, None, -1)
         cdef dict headers = conn.parser.headers
         if status != 200:
             body = conn.body_bytes()

@@ -25,7 +25,7 @@ import _signal as signal  # not `signal`: its IntEnum wrappers import enum (~1 m
 import sys
 import time
 
-from _lambda_runtime import RuntimeApiClient, RuntimeApiError, serve
+from _lambda_runtime import RuntimeApiClient, RuntimeApiError, serve, watch_signal_wakeup_fd
 
 from . import shutdown
 
@@ -65,6 +65,7 @@ def _worker(address, function, graceful, parent_pid):
                 shutdown.install_handler(parent_pid=parent_pid)
             else:
                 signal.set_wakeup_fd(-1)  # the supervisor's: not ours to write to
+                watch_signal_wakeup_fd(-1)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGTERM,))
             serve(RuntimeApiClient(address), function)

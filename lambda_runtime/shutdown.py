@@ -21,11 +21,9 @@ On SIGTERM (a Python signal handler):
   * during an invocation: only note it; when that invocation's result (or error) has been
     posted, raise Shutdown then.
 
-A watchdog thread (SIGTERM blocked in it, so the kernel always delivers SIGTERM to the main
-thread) reads the signal wakeup fd. If the Python-level handler has not run shortly after a
-SIGTERM arrived -- the signal landed between two socket calls, or in compiled code that
-does not poll for signals, and the main thread then blocked in recv() without EINTR -- it
-re-sends SIGTERM to the main thread, which interrupts the blocking call.
+The signal wakeup fd is a pipe that the Runtime API client polls beside its socket in every
+wait (runtime.pyx watch_signal_wakeup_fd): a SIGTERM that lands while compiled code runs,
+between two socket calls, still wakes the next wait, which runs the handler. No thread.
 
 Opt-out: LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN=0 (no extension, SIGTERM keeps its default action).
 """
@@ -35,8 +33,6 @@ import _signal as signal  # not `signal`: its IntEnum wrappers import enum (~1 m
 
 EXTENSION_NAME = "lambda-native-python"
 _REGISTER_TIMEOUT = 2.0
-_RESEND_AFTER = 0.02     # s the Python handler gets before the watchdog re-sends SIGTERM
-_RESEND_LIMIT = 25       # then give up (the main thread is stuck in C code: SIGKILL will come)
 
 _hooks = []
 
@@ -139,29 +135,6 @@ def register_extension(address, runtime_client=None):
 
 # -- SIGTERM handling -----------------------------------------------------------------------
 
-def _watchdog(reader, main_ident):
-    """Runs in its own thread with SIGTERM blocked. Reads the signal wakeup pipe; re-sends
-    SIGTERM to the main thread when its Python handler did not run in time."""
-    import time
-
-    while True:
-        try:
-            data = os.read(reader, 64)
-        except OSError:
-            return
-        if not data:
-            return
-        if signal.SIGTERM not in data:
-            continue
-        for _ in range(_RESEND_LIMIT):
-            time.sleep(_RESEND_AFTER)
-            if _state.requested:
-                break
-            signal.pthread_kill(main_ident, signal.SIGTERM)
-        if _state.requested:
-            return
-
-
 def _orphan_watch(main_ident, parent_pid):
     """In a worker: ends the worker (SIGTERM to its main thread) once the supervisor is gone."""
     import time
@@ -172,27 +145,29 @@ def _orphan_watch(main_ident, parent_pid):
 
 
 def install_handler(handler=_on_sigterm, parent_pid=None):
-    """Installs the SIGTERM handler, the wakeup pipe and the watchdog thread (main thread only;
-    call again in a forked child: threads do not survive fork)."""
-    import _thread
+    """Installs the SIGTERM handler and the wakeup pipe the client polls (main thread only;
+    call again in a forked child). In a worker (parent_pid) a thread watches the supervisor."""
+    from _lambda_runtime import watch_signal_wakeup_fd
 
     old = _state.wakeup
     reader, writer = os.pipe()
+    os.set_blocking(reader, False)
     os.set_blocking(writer, False)
     _state.wakeup = (reader, writer)
     signal.set_wakeup_fd(writer, warn_on_full_buffer=False)
+    watch_signal_wakeup_fd(reader)
     if old is not None:
         os.close(old[0])
         os.close(old[1])
     signal.signal(signal.SIGTERM, handler)
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGTERM,))
-    try:  # the threads inherit the blocked mask
-        main_ident = _thread.get_ident()
-        _thread.start_new_thread(_watchdog, (reader, main_ident))
-        if parent_pid:
-            _thread.start_new_thread(_orphan_watch, (main_ident, parent_pid))
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    if parent_pid:
+        import _thread
+
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGTERM,))
+        try:  # the thread inherits the blocked mask: SIGTERM stays with the main thread
+            _thread.start_new_thread(_orphan_watch, (_thread.get_ident(), parent_pid))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def reset_after_fork():

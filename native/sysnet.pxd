@@ -16,6 +16,7 @@ cdef extern from "string.h" nogil:
 
 cdef extern from "unistd.h" nogil:
     int close(int fd)
+    ssize_t read(int fd, void *buf, size_t count)
 
 cdef extern from "sys/uio.h" nogil:
     struct iovec:

@@ -103,3 +103,23 @@ def test_opt_out(api, start_bootstrap, tmp_path):
     running.process.send_signal(signal.SIGTERM)
     assert running.wait(2) == -signal.SIGTERM
     assert _marks(marker) == []
+
+
+def test_sigterm_during_a_burst_loses_no_delivered_invocation(start_bootstrap, tmp_path):
+    """SIGTERM at random moments while queued events are served back to back: every
+    invocation the runtime was handed is answered before it exits (none 'delivered' only)."""
+    import random
+
+    from mock_runtime_api import MockRuntimeAPI
+
+    rng = random.Random(7)
+    for _ in range(8):
+        with MockRuntimeAPI() as server:
+            running = start_bootstrap(handler="echo.handler", server=server)
+            server.wait_for_next_poll(1)
+            rids = [server.enqueue({"i": i}) for i in range(200)]
+            time.sleep(rng.uniform(0, 0.03))
+            running.process.send_signal(signal.SIGTERM)
+            assert running.wait(5) == 0
+            states = [server.state(rid) for rid in rids]
+            assert states.count("delivered") == 0, states
