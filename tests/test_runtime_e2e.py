@@ -234,3 +234,24 @@ def test_matches_awslambdaric(start_bootstrap, api, handler, events):
                 body.pop("requestId")
                 body["stackTrace"] = [line.split(", line")[1].split("\n")[0] for line in body["stackTrace"]]
         assert mine_body == aws_body
+
+
+def test_requirements_are_compiled_in(start_bootstrap, api):
+    start_bootstrap("deps.handler")
+    assert invoke(api, {}).json() == {"six": "1.16.0", "text": "bytes"}
+
+
+def test_cython_handler_module(start_bootstrap, api):
+    start_bootstrap("fast.handler")
+    answer = invoke(api, {"data": "abc"}, request_id="cy-1").json()
+    assert answer == {"checksum": 97 + 98 + 99, "length": 3, "request_id": "cy-1"}
+
+
+def test_lean_start_up(start_bootstrap, api):
+    """Only the selected handler module is imported, and none of what Nuitka or a naive
+    runtime would load at start-up (inspect and the regex engine, json, logging)."""
+    start_bootstrap("echo.modules")
+    modules = set(invoke(api, {}).json())
+    assert "echo" in modules
+    assert not modules & {"failing", "broken_import", "deps", "fast", "streams", "logs", "lifecycle"}
+    assert not modules & {"inspect", "re", "json", "logging", "enum", "typing", "traceback", "socket", "_socket"}

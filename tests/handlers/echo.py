@@ -75,3 +75,4 @@ def modules(event, context):
     import sys
 
     return sorted(sys.modules)
+
