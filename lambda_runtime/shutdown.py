@@ -64,7 +64,7 @@ def enabled(environ):
     return environ.get("LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-# -- state shared by the signal handler, the invocation hooks and the watchdog -------------
+# -- state shared by the signal handler and the invocation hooks ---------------------------
 
 class _State:
     requested = False     # the Python-level SIGTERM handler ran
