@@ -175,16 +175,22 @@ def reset_after_fork():
 
 
 def enable(address, function, runtime_client=None):
-    """Single-process mode: register the extension, track invocations, handle SIGTERM.
-    Returns False (and leaves SIGTERM alone) when the extension cannot be registered."""
+    """Single-process mode: handle SIGTERM, track invocations, register the extension (whose
+    registration may send the first GET /next, so the handler comes first). Returns False,
+    with SIGTERM back to its default, when the extension cannot be registered."""
     import sys
 
+    track(function)
+    install_handler()
     try:
         register_extension(address, runtime_client)
     except Exception as error:  # never fail the init for it
+        from _lambda_runtime import watch_signal_wakeup_fd
+
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        watch_signal_wakeup_fd(-1)
         print("lambda-runtime: graceful shutdown disabled: cannot register the extension: %s" % error,
               file=sys.stderr, flush=True)
         return False
-    track(function)
-    install_handler()
     return True

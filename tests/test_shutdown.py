@@ -123,3 +123,16 @@ def test_sigterm_during_a_burst_loses_no_delivered_invocation(start_bootstrap, t
             assert running.wait(5) == 0
             states = [server.state(rid) for rid in rids]
             assert states.count("delivered") == 0, states
+
+
+def test_registration_shares_the_first_connection_with_get_next(api, start_bootstrap, tmp_path):
+    """The registration and the first GET /next go out together on the runtime's connection
+    (pipelined): no extra round trip or connection on the cold-start path."""
+    _start(start_bootstrap, tmp_path)
+    api.wait_for_next_poll(1)
+    first, second = api.requests[0], api.requests[1]
+    assert first.path == "/2020-01-01/extension/register"
+    assert second.path == "/2018-06-01/runtime/invocation/next"
+    assert first.conn_id == second.conn_id
+    rid = api.enqueue({"seconds": 0})
+    assert api.wait_result(rid).status == 202
