@@ -42,7 +42,7 @@ class ResponseRejected(Exception):
         self.body = body
 
 
-DEF RECV_SIZE = 262144
+DEF MIN_RECV_ROOM = 16384    # recv() into whatever the buffer has free, at least this much
 DEF SIGNAL_GRACE_MS = 5     # how long a signal waits for an answer already on its way
 DEF MAX_REQUEST_ID = 128
 API_VERSION = "2018-06-01"
@@ -227,7 +227,7 @@ cdef class Connection:
         Python signal handlers run through on_signal(). With a signal wakeup fd set, every
         wait also wakes on it, so a signal is never missed while blocked."""
         cdef ResponseParser parser = self.parser
-        cdef Py_ssize_t n
+        cdef Py_ssize_t n, room
         cdef char *dest
         cdef char drain[64]
         cdef int err, rc, wait_ms
@@ -265,9 +265,10 @@ cdef class Connection:
                     if not pfd[0].revents:
                         self.on_signal()
                         continue
-            dest = parser.reserve(RECV_SIZE)
+            dest = parser.reserve(MIN_RECV_ROOM)
+            room = parser.cap - parser.end
             with nogil:
-                n = net.recv(self.fd, dest, RECV_SIZE, 0)
+                n = net.recv(self.fd, dest, room, 0)
             if n > 0:
                 parser.commit(n)
                 continue

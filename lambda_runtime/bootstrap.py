@@ -10,7 +10,7 @@ import sys
 
 from _lambda_runtime import RuntimeApiClient, RuntimeApiError, serve
 
-from . import errors, import_hooks, log_setup, shutdown
+from . import errors, import_hooks, shutdown
 from .function import Function
 from .handler_loader import load_handler
 
@@ -48,8 +48,14 @@ def _install_lazy_hooks(function, log_format, log_level):
         import_hooks.after_import("inspect", lambda module: patch_inspect())
     import_hooks.after_import(
         "logging",
-        lambda logging: log_setup.configure(logging, log_format, log_level, function.current_invocation),
+        lambda logging: _configure_logging(logging, log_format, log_level, function),
     )
+
+
+def _configure_logging(logging, log_format, log_level, function):
+    from . import log_setup  # only for programs that use logging
+
+    log_setup.configure(logging, log_format, log_level, function.current_invocation)
 
 
 def _report_init_error(client, error, log_format):
