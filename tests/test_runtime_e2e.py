@@ -255,3 +255,12 @@ def test_lean_start_up(start_bootstrap, api):
     assert "echo" in modules
     assert not modules & {"failing", "broken_import", "deps", "fast", "streams", "logs", "lifecycle"}
     assert not modules & {"inspect", "re", "json", "logging", "enum", "typing", "traceback", "socket", "_socket"}
+
+
+def test_inspect_works_on_compiled_code(start_bootstrap, api):
+    """inspect is not loaded at start-up; Nuitka's patch for it runs when the handler
+    module imports it (buildtools/nuitka_lambda_plugin.py, lambda_runtime/import_hooks.py)."""
+    start_bootstrap("introspect.handler")
+    assert invoke(api, {}).json() == {
+        "created": "GEN_CREATED", "suspended": "GEN_SUSPENDED", "coroutine": "CORO_CREATED",
+        "isgeneratorfunction": True, "signature": "(event, context)"}
