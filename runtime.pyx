@@ -92,7 +92,6 @@ cdef class Connection:
     cdef int fd
     cdef bint fresh
     cdef ResponseParser parser
-    cdef readonly int connects
 
     def __cinit__(self, str address):
         host, sep, port = address.rpartition(":")
@@ -154,7 +153,6 @@ cdef class Connection:
         net.setsockopt(fd, net.IPPROTO_TCP, net.TCP_NODELAY, &one, sizeof(one))
         self.fd = fd
         self.fresh = True
-        self.connects += 1
         self.parser = ResponseParser()
         return 0
 
@@ -411,7 +409,7 @@ cdef class RuntimeApiClient:
     # GET /runtime/invocation/next
     cpdef Invocation next_invocation(self):
         """Blocks (no timeout: a long poll) until Lambda hands over an invocation.
-        Returns None for an invocation that cannot be answered (no or unsafe request id)."""
+        Raises UnanswerableInvocation for one without a usable request id (no or unsafe)."""
         cdef Connection conn = self.connection
         cdef int status = 0
         if self.next_pending:
@@ -512,10 +510,6 @@ cdef class RuntimeApiClient:
     def abort(self):
         """Drops the connection (after a failed stream, the next request reconnects)."""
         self.connection.close()
-
-    @property
-    def connects(self):
-        return self.connection.connects
 
 
 cdef class ExtensionClient:

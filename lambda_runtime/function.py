@@ -76,46 +76,37 @@ class Function:
     # -- posting ----------------------------------------------------------------
 
     def post_result(self, client, invocation, body, content_type):
-        try:
-            client.post_response(invocation.request_id, body, content_type)
-        except ResponseRejected as rejected:
-            if rejected.status == 413:
-                self._post_error_payload(client, invocation, RESPONSE_TOO_LARGE, errors.error_payload(
-                    "Response payload size (%d bytes) exceeded maximum allowed payload size." % len(body),
-                    RESPONSE_TOO_LARGE, [], invocation.request_id))
-            else:
-                self._rejected(rejected, invocation)
-        except RuntimeApiError as failure:
-            self._failed(failure, invocation)
+        self._post(invocation, client.post_response, (invocation.request_id, body, content_type),
+                   too_large=lambda: self._post_error_payload(client, invocation, errors.error_payload(
+                       "Response payload size (%d bytes) exceeded maximum allowed payload size." % len(body),
+                       RESPONSE_TOO_LARGE, [], invocation.request_id)))
 
     def post_error(self, client, invocation, exc):
         error_type, body, xray_cause, payload = errors.report_exception(exc, invocation.request_id)
         errors.log_error(payload, self.log_format)
-        try:
-            client.post_error(invocation.request_id, body, error_type, xray_cause)
-        except ResponseRejected as rejected:
-            self._rejected(rejected, invocation)
-        except RuntimeApiError as failure:
-            self._failed(failure, invocation)
+        self._post(invocation, client.post_error, (invocation.request_id, body, error_type, xray_cause))
 
-    def _post_error_payload(self, client, invocation, error_type, payload):
+    def _post_error_payload(self, client, invocation, payload):
         errors.log_error(payload, self.log_format)
+        self._post(invocation, client.post_error,
+                   (invocation.request_id, marshal.dumps(payload).encode(), payload["errorType"], None))
+
+    def _post(self, invocation, post, args, too_large=None):
+        """One post for the invocation. A 413 calls too_large (if given); another 4xx is
+        reported on stderr and the loop goes on; a 5xx or a failed Runtime API ends the
+        process with a line that names the invocation left unanswered."""
         try:
-            client.post_error(invocation.request_id, marshal.dumps(payload).encode(), error_type, None)
+            post(*args)
         except ResponseRejected as rejected:
-            self._rejected(rejected, invocation)
+            if rejected.status == 413 and too_large is not None:
+                too_large()
+            elif rejected.status >= 500:
+                raise RuntimeApiError("invocation %s: %s" % (invocation.request_id, rejected)) from None
+            else:  # 400 (unknown id), 403 (already answered): nothing more can be said for it
+                print("lambda-runtime: invocation %s: %s" % (invocation.request_id, rejected),
+                      file=sys.stderr, flush=True)
         except RuntimeApiError as failure:
-            self._failed(failure, invocation)
-
-    def _failed(self, failure, invocation):
-        # The exit line names the invocation left unanswered (Lambda reports it as failed).
-        raise RuntimeApiError("invocation %s: %s" % (invocation.request_id, failure)) from None
-
-    def _rejected(self, rejected, invocation):
-        if rejected.status >= 500:
-            self._failed(rejected, invocation)
-        # 400 (unknown id) / 403 (already answered): nothing more can be said for it.
-        print("lambda-runtime: invocation %s: %s" % (invocation.request_id, rejected), file=sys.stderr, flush=True)
+            raise RuntimeApiError("invocation %s: %s" % (invocation.request_id, failure)) from None
 
     def report_unanswerable(self, exc):
         print("lambda-runtime: %s" % exc, file=sys.stderr, flush=True)
