@@ -63,6 +63,7 @@ def parse_args(argv):
     parser.add_argument("--dry-run", action="store_true", help="with --docker: print the docker commands only")
     parser.add_argument("--native-cc", action="store_true",
                         help="compile with the system C compiler instead of zig (inside the al2023 image)")
+    parser.add_argument("--unstripped", action="store_true", help="keep symbols (for perf profiling)")
     parser.add_argument("--build-dir", default=os.path.join(ROOT, "build"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.build_dir = os.path.abspath(args.build_dir)
@@ -232,6 +233,8 @@ def run_nuitka(python, args, project, c_files, compiler_path, deps_dir):
     ]
     if not args.native_cc:
         command.append("--zig")
+    if args.unstripped:
+        command.append("--unstripped")
     for module in project.python_modules:
         command.append("--include-module=" + module)
     for package in project.packages:

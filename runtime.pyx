@@ -10,7 +10,9 @@ Compiled as the built-in module `_lambda_runtime`. Three layers, each small:
                     (GET /next is a long poll). EINTR runs Python signal handlers and
                     retries.
   RuntimeApiClient  one method per Runtime API endpoint, each headed by its path.
-  serve()           the loop: next -> decode -> handler -> encode -> post.
+  serve()           the loop: next -> decode -> handler -> encode -> post, each response
+                    sent with the next GET /next right behind it (HTTP/1.1 pipelining:
+                    one write and one wait per invocation instead of two each).
 
 The Python-facing contract (context, error JSON, marshalling, streaming) lives in the
 plain-Python package lambda_runtime; serve() calls into it through a Function object.
@@ -34,6 +36,13 @@ class ConnectionLost(RuntimeApiError):
         self.before_response = before_response
 
 
+class Shutdown(BaseException):
+    """Raised out of serve() to end the process gracefully (not an Exception: handlers'
+    `except Exception` and serve()'s error path do not catch it). lambda_runtime.shutdown
+    raises it from its SIGTERM handler when idle; serve() raises it after the invocation
+    in progress when request_stop() was called."""
+
+
 class ResponseRejected(Exception):
     """The Runtime API answered a post with a status other than 202."""
     def __init__(self, path, status, body):
@@ -45,11 +54,15 @@ class ResponseRejected(Exception):
 DEF MIN_RECV_ROOM = 16384    # recv() into whatever the buffer has free, at least this much
 DEF SIGNAL_GRACE_MS = 5     # how long a signal waits for an answer already on its way
 DEF MAX_REQUEST_ID = 128
+DEF MAX_STRAY_BYTES = 65536  # see Connection.expect_pipelined_answer()
 API_VERSION = "2018-06-01"
 USER_AGENT = "lambda-native-python/1.0"
 
 
 cdef int signal_wakeup_fd = -1    # see watch_signal_wakeup_fd()
+cdef bint signals_deferred = False  # a signal woke a wait while an answer was arriving
+cdef bint invocation_active = False # serve() is between a delivery and the post of its answer
+cdef bint stop_requested = False    # serve() raises Shutdown once no invocation is active
 
 
 def watch_signal_wakeup_fd(int fd):
@@ -57,6 +70,24 @@ def watch_signal_wakeup_fd(int fd):
     pipe given to signal.set_wakeup_fd(). -1 turns it off."""
     global signal_wakeup_fd
     signal_wakeup_fd = fd
+
+
+def invocation_in_progress():
+    """True from the moment serve() has an invocation until its answer has been posted."""
+    return invocation_active
+
+
+def request_stop():
+    """Makes serve() raise Shutdown as soon as the invocation in progress has been answered
+    (for a SIGTERM that arrives during an invocation)."""
+    global stop_requested
+    stop_requested = True
+
+
+def reset_stop():
+    """Forgets a stop request (in a forked worker)."""
+    global stop_requested, invocation_active
+    stop_requested = invocation_active = False
 
 
 cdef inline long long monotonic_ms() noexcept nogil:
@@ -76,11 +107,13 @@ cdef int os_error(int err, str what) except -1:
 
 
 cdef bint is_safe_request_id(str request_id):
-    """Request ids go into request lines: letters, digits, '-', '_', '.', ':' only."""
+    """Request ids go into request lines: ASCII letters, digits, '-', '_', '.', ':' only."""
+    cdef Py_UCS4 ch
     if not 0 < len(request_id) <= MAX_REQUEST_ID:
         return False
     for ch in request_id:
-        if not (ch.isascii() and (ch.isalnum() or ch in "-_.:")):
+        if not (u'a' <= ch <= u'z' or u'A' <= ch <= u'Z' or u'0' <= ch <= u'9'
+                or ch == u'-' or ch == u'_' or ch == u'.' or ch == u':'):
             return False
     return True
 
@@ -92,6 +125,8 @@ cdef class Connection:
     cdef int fd
     cdef bint fresh
     cdef ResponseParser parser
+    cdef bint skip_stray          # see expect_pipelined_answer()
+    cdef Py_ssize_t stray_dropped
 
     def __cinit__(self, str address):
         host, sep, port = address.rpartition(":")
@@ -153,6 +188,7 @@ cdef class Connection:
         net.setsockopt(fd, net.IPPROTO_TCP, net.TCP_NODELAY, &one, sizeof(one))
         self.fd = fd
         self.fresh = True
+        self.skip_stray = False
         self.parser = ResponseParser()
         return 0
 
@@ -204,21 +240,30 @@ cdef class Connection:
     cdef int on_signal(self) except -1:
         """A signal arrived during a wait: run the Python handlers (SIGTERM may raise
         Shutdown), unless an answer is under way or arrives within SIGNAL_GRACE_MS: a
-        delivered invocation must be answered, not dropped. Deferred handlers run before
-        the next GET /next is sent (RuntimeApiClient.next_invocation)."""
+        delivered invocation must be answered, not dropped. Deferred handlers run at the
+        next wait with no answer under way, or before the next GET /next is sent."""
+        global signals_deferred
+        if self.parser.in_message() or self.wait_readable(SIGNAL_GRACE_MS):
+            signals_deferred = True
+            return 0
+        signals_deferred = False
+        PyErr_CheckSignals()
+        return 0
+
+    cdef bint wait_readable(self, int timeout_ms) except -1:
+        """True if bytes of an answer are buffered or arrive within timeout_ms."""
         cdef net.pollfd pfd
         cdef int rc
-        if self.parser.in_message():
-            return 0
+        if self.parser.end > self.parser.start:
+            return True
+        if self.fd < 0:
+            return False
         pfd.fd = self.fd
         pfd.events = net.POLLIN
         pfd.revents = 0
         with nogil:
-            rc = net.poll(&pfd, 1, SIGNAL_GRACE_MS)
-        if rc > 0:
-            return 0
-        PyErr_CheckSignals()
-        return 0
+            rc = net.poll(&pfd, 1, timeout_ms)
+        return rc > 0
 
     cdef int receive(self, int timeout_ms) except -1:
         """Reads until the parser holds a whole response; returns its status. timeout_ms < 0: none.
@@ -233,8 +278,14 @@ cdef class Connection:
         cdef net.pollfd pfd[2]
         cdef long long deadline = monotonic_ms() + timeout_ms
         while True:
-            if parser.parse():
+            if self.skip_stray and parser.skip_stray_bytes(&self.stray_dropped):
+                self.skip_stray = False
+            if self.stray_dropped > MAX_STRAY_BYTES:
+                raise HttpProtocolError("%d stray bytes before an answer" % self.stray_dropped)
+            if not self.skip_stray and parser.parse():
                 return parser.status
+            if signals_deferred and not parser.in_message():
+                self.on_signal()  # runs the deferred handlers unless an answer is arriving
             if timeout_ms >= 0 or signal_wakeup_fd >= 0:
                 pfd[0].fd = self.fd
                 pfd[0].events = net.POLLIN
@@ -283,10 +334,11 @@ cdef class Connection:
                                      not parser.in_message())
             os_error(err, "recv from the Runtime API")
 
-    cdef int roundtrip(self, bytes head, bytes body, int timeout_ms) except -1:
-        """Sends head + body and reads the answer. A connection the server closed while we
-        were idle is reopened and the request sent again, once, if no answer had begun."""
-        cdef net.iovec iov[2]
+    cdef int roundtrip(self, bytes head, bytes body, int timeout_ms, bytes tail=None) except -1:
+        """Sends head + body (+ tail: a pipelined request whose answer follows) and reads the
+        answer. A connection the server closed while we were idle is reopened and the request
+        sent again, once, if no answer had begun."""
+        cdef net.iovec iov[3]
         cdef int count, attempt
         for attempt in range(2):
             if self.fd >= 0 and self.parser.in_message():
@@ -300,6 +352,10 @@ cdef class Connection:
                 iov[1].iov_base = PyBytes_AS_STRING(body)
                 iov[1].iov_len = PyBytes_GET_SIZE(body)
                 count = 2
+            if tail is not None:
+                iov[count].iov_base = PyBytes_AS_STRING(tail)
+                iov[count].iov_len = PyBytes_GET_SIZE(tail)
+                count += 1
             fresh = self.fresh
             self.fresh = False
             try:
@@ -312,6 +368,12 @@ cdef class Connection:
             except HttpProtocolError as bad:
                 self.close()
                 raise RuntimeApiError("unreadable answer from the Runtime API: %s" % bad) from None
+
+    cdef void expect_pipelined_answer(self) noexcept:
+        """The answer to a pipelined request is next: bytes before its status line (what a
+        short Content-Length left of the previous body) are dropped, not taken for it."""
+        self.skip_stray = True
+        self.stray_dropped = 0
 
     cdef void done(self) noexcept:
         """Drops the parsed response; closes if the server asked for it."""
@@ -394,12 +456,14 @@ cdef long long parse_deadline(str value):
 cdef class RuntimeApiClient:
     """One method per Runtime API endpoint (paths under /2018-06-01)."""
     cdef readonly Connection connection
+    cdef readonly str address
     cdef bytes next_request
     cdef bytes prefix
     cdef public int post_timeout_ms
-    cdef bint next_pending     # a GET /next was sent pipelined (ExtensionClient.register)
+    cdef readonly bint next_pending  # a GET /next was sent pipelined; its answer is still to read
 
     def __init__(self, str address, int post_timeout_ms=30000):
+        self.address = address
         self.connection = Connection(address)
         self.prefix = ("/%s/runtime/" % API_VERSION).encode("ascii")
         self.next_request = (b"GET " + self.prefix + b"invocation/next HTTP/1.1\r\n"
@@ -410,6 +474,7 @@ cdef class RuntimeApiClient:
     cpdef Invocation next_invocation(self):
         """Blocks (no timeout: a long poll) until Lambda hands over an invocation.
         Raises UnanswerableInvocation for one without a usable request id (no or unsafe)."""
+        global signals_deferred
         cdef Connection conn = self.connection
         cdef int status = 0
         if self.next_pending:
@@ -422,6 +487,7 @@ cdef class RuntimeApiClient:
                 conn.close()
                 raise RuntimeApiError("unreadable answer from the Runtime API: %s" % bad) from None
         if status == 0:
+            signals_deferred = False
             PyErr_CheckSignals()  # a pending SIGTERM ends us before an invocation can be delivered
             status = conn.roundtrip(self.next_request, None, -1)
         cdef dict headers = conn.parser.headers
@@ -446,22 +512,31 @@ cdef class RuntimeApiClient:
             body,
         )
 
-    cdef int post(self, bytes path, bytes extra_headers, bytes body) except -1:
+    cdef int post(self, bytes path, bytes extra_headers, bytes body, bint then_next=False) except -1:
+        """POSTs body; with then_next the GET /next goes in the same write, its answer is left
+        for next_invocation() (also when the post is refused: the server still answers it)."""
         cdef Connection conn = self.connection
+        if self.next_pending:
+            raise RuntimeApiError("POST %s while a pipelined GET /next is unanswered" % path.decode("latin-1"))
         head = b"".join((
             b"POST ", self.prefix, path, b" HTTP/1.1\r\n", conn.host_header, extra_headers,
             b"Content-Length: %d\r\n\r\n" % PyBytes_GET_SIZE(body)))
-        status = conn.roundtrip(head, body, self.post_timeout_ms)
+        status = conn.roundtrip(head, body, self.post_timeout_ms, self.next_request if then_next else None)
         answer = conn.body_bytes() if status != 202 else None
         conn.done()
+        self.next_pending = then_next and conn.fd >= 0
+        if self.next_pending:
+            conn.expect_pipelined_answer()
         if status != 202:
             raise ResponseRejected(path.decode("latin-1"), status, answer.decode("utf-8", "replace"))
         return 0
 
     # POST /runtime/invocation/{id}/response
-    cpdef post_response(self, str request_id, bytes body, bytes content_type=b"application/json"):
+    cpdef post_response(self, str request_id, bytes body, bytes content_type=b"application/json",
+                        bint then_next=False):
+        """then_next: pipeline the next GET /next behind the response (see post())."""
         self.post(b"invocation/%s/response" % request_id.encode("ascii"),
-                  b"Content-Type: %s\r\n" % content_type, body)
+                  b"Content-Type: %s\r\n" % content_type, body, then_next)
 
     # POST /runtime/invocation/{id}/error
     cpdef post_error(self, str request_id, bytes body, str error_type, bytes xray_cause=None):
@@ -508,8 +583,18 @@ cdef class RuntimeApiClient:
             raise ResponseRejected("invocation/response (streamed)", status, answer.decode("utf-8", "replace"))
 
     def abort(self):
-        """Drops the connection (after a failed stream, the next request reconnects)."""
+        """Drops the connection (after a failed stream, the next request reconnects) and
+        with it a pipelined GET /next."""
         self.connection.close()
+        self.next_pending = False
+
+    def detached(self):
+        """A client of the same Runtime API on a connection of its own: for a post that
+        must not wait behind a pipelined GET /next (whose answer needs that post first)."""
+        return RuntimeApiClient(self.address, self.post_timeout_ms)
+
+    cdef bint pending_answer_within(self, int timeout_ms) except -1:
+        return self.next_pending and self.connection.wait_readable(timeout_ms)
 
 
 cdef class ExtensionClient:
@@ -561,6 +646,7 @@ cdef class ExtensionClient:
         conn.done()
         if pipelined and conn.fd >= 0:
             via.next_pending = True   # the GET /next answer follows on this connection
+            conn.expect_pipelined_answer()
         if status != 200:
             raise RuntimeApiError("extension registration answered %d: %r" % (status, answer[:200]))
         if not extension_id or not is_safe_request_id(extension_id):
@@ -598,7 +684,9 @@ cdef bytes error_headers(str error_type, bytes xray_cause):
 
 def serve(RuntimeApiClient client, function, long long max_invocations=-1):
     """The invocation loop. `function` (lambda_runtime.function.Function) supplies the
-    handler and the Python-level contract; this loop moves bytes and calls it."""
+    handler and the Python-level contract; this loop moves bytes and calls it.
+    Raises Shutdown when request_stop() was called, once no invocation is in progress."""
+    global invocation_active
     cdef Invocation inv
     cdef long long served = 0
     handler = function.handler
@@ -610,21 +698,31 @@ def serve(RuntimeApiClient client, function, long long max_invocations=-1):
     post_result = function.post_result
     post_error = function.post_error
     while served != max_invocations:
+        if stop_requested:
+            # A GET /next pipelined before the stop request may be answered with an
+            # invocation already on its way: serve that one, then stop.
+            if not client.pending_answer_within(SIGNAL_GRACE_MS):
+                client.abort()
+                raise Shutdown()
         try:
             inv = client.next_invocation()
         except UnanswerableInvocation as exc:
             function.report_unanswerable(exc)
             continue
         served += 1
-        begin(inv)
+        invocation_active = True
         try:
-            result = handler(decode(inv), make_context(inv))
-            if is_stream(result):
-                function.stream(client, inv, result)
+            begin(inv)
+            try:
+                result = handler(decode(inv), make_context(inv))
+                if is_stream(result):
+                    function.stream(client, inv, result)
+                    continue
+                body, content_type = encode(result)
+            except Exception as exc:
+                post_error(client, inv, exc)
                 continue
-            body, content_type = encode(result)
-        except Exception as exc:
-            post_error(client, inv, exc)
-            continue
-        post_result(client, inv, body, content_type)
+            post_result(client, inv, body, content_type, not stop_requested)
+        finally:
+            invocation_active = False
     return served

@@ -17,13 +17,22 @@ It does three things Nuitka has no option for:
    standard library. We keep common encodings; other stdlib modules are compiled in when
    the program imports them (as for any package).
 
+4. Replaces CPython 3.11's deep-frozen modules (deepfreeze.o of a static libpython: 880 KB
+   of code objects that _Py_Deepfreeze_Init writes to at start-up, so ~800 KB of dirty
+   memory in every process) with marshalled bytecode of the same modules, unmarshalled
+   only when imported -- what a CPython built without deepfreeze does. See frozen_modules.py.
+
 (2) and (3) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;
 changing the pin means re-checking both patches (see README, "Build internals").
 """
 
 import os
+import sys
 
 from nuitka.plugins.PluginBase import NuitkaPluginBase
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import frozen_modules  # noqa: E402  (buildtools/frozen_modules.py, beside this file)
 
 PINNED_NUITKA = "4.3.3"
 
@@ -146,6 +155,8 @@ class LambdaBootstrapPlugin(NuitkaPluginBase):
         for name, c_file in self.native_modules:
             with open(c_file) as f:
                 files["native_%s.c" % name] = f.read()
+        if frozen_modules.applies():
+            files["frozen_modules.c"] = frozen_modules.c_source()
         files["native_registration.c"] = REGISTRATION_TEMPLATE % {
             "declarations": "\n".join(
                 "extern PyObject *PyInit_%s(void);" % name for name, _ in self.native_modules

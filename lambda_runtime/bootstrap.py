@@ -96,7 +96,7 @@ def run(default_handler, environ=os.environ):
 
     try:
         if graceful:
-            shutdown.enable(address, function, client)
+            shutdown.enable(address, client)
         serve(client, function)
     except shutdown.Shutdown:
         shutdown.run_hooks()  # then sys.exit(0) runs the atexit handlers

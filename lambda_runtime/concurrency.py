@@ -61,7 +61,6 @@ def _worker(address, function, graceful, parent_pid):
         try:
             if graceful:
                 shutdown.reset_after_fork()
-                shutdown.track(function)
                 shutdown.install_handler(parent_pid=parent_pid)
             else:
                 signal.set_wakeup_fd(-1)  # the supervisor's: not ours to write to

@@ -14,6 +14,7 @@ from . import errors, marshal, streaming
 from .context import LambdaContext
 
 RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
+PIPELINED_BODY_MAX = 6 * 1000 * 1000  # below Lambda's 6 MB limit for a buffered response
 
 
 class Function:
@@ -74,39 +75,51 @@ class Function:
         streaming.send_stream(client, invocation, generator, self)
 
     # -- posting ----------------------------------------------------------------
+    # A 413 for a response posts Function.ResponseSizeTooLarge instead; another 4xx is
+    # reported on stderr and the loop goes on; a 5xx or a failed Runtime API ends the
+    # process with a line that names the invocation left unanswered.
 
-    def post_result(self, client, invocation, body, content_type):
-        self._post(invocation, client.post_response, (invocation.request_id, body, content_type),
-                   too_large=lambda: self._post_error_payload(client, invocation, errors.error_payload(
-                       "Response payload size (%d bytes) exceeded maximum allowed payload size." % len(body),
-                       RESPONSE_TOO_LARGE, [], invocation.request_id)))
+    def post_result(self, client, invocation, body, content_type, then_next=False):
+        """then_next: send the next GET /next in the same write (serve() asks for it unless
+        a stop is pending). Bodies over Lambda's limit go alone: their 413 is expected."""
+        try:
+            client.post_response(invocation.request_id, body, content_type,
+                                 then_next and len(body) <= PIPELINED_BODY_MAX)
+        except ResponseRejected as rejected:
+            if rejected.status != 413:
+                return self._post_failed(invocation, rejected)
+            # The error goes on a connection of its own when a GET /next waits on this
+            # one: Lambda answers that GET only once this invocation has its error.
+            poster = client.detached() if client.next_pending else client
+            self._post_error_payload(poster, invocation, errors.error_payload(
+                "Response payload size (%d bytes) exceeded maximum allowed payload size." % len(body),
+                RESPONSE_TOO_LARGE, [], invocation.request_id))
+        except RuntimeApiError as failure:
+            self._post_failed(invocation, failure)
 
     def post_error(self, client, invocation, exc):
         error_type, body, xray_cause, payload = errors.report_exception(exc, invocation.request_id)
         errors.log_error(payload, self.log_format)
-        self._post(invocation, client.post_error, (invocation.request_id, body, error_type, xray_cause))
+        self._post_error(client, invocation, body, error_type, xray_cause)
 
     def _post_error_payload(self, client, invocation, payload):
         errors.log_error(payload, self.log_format)
-        self._post(invocation, client.post_error,
-                   (invocation.request_id, marshal.dumps(payload).encode(), payload["errorType"], None))
+        self._post_error(client, invocation, marshal.dumps(payload).encode(), payload["errorType"], None)
 
-    def _post(self, invocation, post, args, too_large=None):
-        """One post for the invocation. A 413 calls too_large (if given); another 4xx is
-        reported on stderr and the loop goes on; a 5xx or a failed Runtime API ends the
-        process with a line that names the invocation left unanswered."""
+    def _post_error(self, client, invocation, body, error_type, xray_cause):
         try:
-            post(*args)
-        except ResponseRejected as rejected:
-            if rejected.status == 413 and too_large is not None:
-                too_large()
-            elif rejected.status >= 500:
-                raise RuntimeApiError("invocation %s: %s" % (invocation.request_id, rejected)) from None
-            else:  # 400 (unknown id), 403 (already answered): nothing more can be said for it
-                print("lambda-runtime: invocation %s: %s" % (invocation.request_id, rejected),
-                      file=sys.stderr, flush=True)
-        except RuntimeApiError as failure:
-            raise RuntimeApiError("invocation %s: %s" % (invocation.request_id, failure)) from None
+            client.post_error(invocation.request_id, body, error_type, xray_cause)
+        except (ResponseRejected, RuntimeApiError) as failure:
+            self._post_failed(invocation, failure)
+
+    @staticmethod
+    def _post_failed(invocation, failure):
+        if isinstance(failure, ResponseRejected) and failure.status < 500:
+            # 400 (unknown id), 403 (already answered): nothing more can be said for it
+            print("lambda-runtime: invocation %s: %s" % (invocation.request_id, failure),
+                  file=sys.stderr, flush=True)
+            return
+        raise RuntimeApiError("invocation %s: %s" % (invocation.request_id, failure)) from None
 
     def report_unanswerable(self, exc):
         print("lambda-runtime: %s" % exc, file=sys.stderr, flush=True)

@@ -18,8 +18,8 @@ On SIGTERM (a Python signal handler):
   * idle, i.e. blocked in GET /runtime/invocation/next: raise Shutdown, which unwinds out of
     serve(); bootstrap runs the hooks (newest first), then returns 0 and the interpreter's
     exit runs the atexit handlers;
-  * during an invocation: only note it; when that invocation's result (or error) has been
-    posted, raise Shutdown then.
+  * during an invocation: only note it (runtime.pyx request_stop()); serve() raises
+    Shutdown once that invocation's result (or error) has been posted.
 
 The signal wakeup fd is a pipe that the Runtime API client polls beside its socket in every
 wait (runtime.pyx watch_signal_wakeup_fd): a SIGTERM that lands while compiled code runs,
@@ -31,15 +31,12 @@ Opt-out: LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN=0 (no extension, SIGTERM keeps its def
 import os
 import _signal as signal  # not `signal`: its IntEnum wrappers import enum (~1 ms of start-up)
 
+from _lambda_runtime import Shutdown, invocation_in_progress, request_stop, reset_stop
+
 EXTENSION_NAME = "lambda-native-python"
 _REGISTER_TIMEOUT = 2.0
 
 _hooks = []
-
-
-class Shutdown(BaseException):
-    """Raised out of serve() to end the process gracefully (not an Exception: handlers'
-    `except Exception` and serve()'s error path do not catch it)."""
 
 
 def on_shutdown(fn):
@@ -64,13 +61,11 @@ def enabled(environ):
     return environ.get("LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-# -- state shared by the signal handler and the invocation hooks ---------------------------
+# -- state of the signal handler -----------------------------------------------------------
 
 class _State:
     requested = False     # the Python-level SIGTERM handler ran
     raised = False        # Shutdown was raised (never twice)
-    busy = False          # an invocation is between begin_invocation and its post
-    begin_code = None     # code of the begin_invocation wrapper (see _on_sigterm)
     extension = None      # the ExtensionClient, kept (with its connection) for the life of the process
     extension_id = None
     wakeup = None         # (read fd, write fd) of the signal wakeup pipe
@@ -81,40 +76,13 @@ _state = _State()
 
 def _on_sigterm(signum, frame):
     _state.requested = True
-    if _state.busy or _state.raised:
+    if _state.raised:
         return
-    if frame is not None and frame.f_code is _state.begin_code:
-        return  # an invocation was just delivered: answer it first (see the post hooks)
+    if invocation_in_progress():
+        request_stop()  # serve() raises Shutdown once the invocation has been answered
+        return
     _state.raised = True
     raise Shutdown()
-
-
-def track(function):
-    """Wraps the Function's begin/post methods (instance attributes, which serve() reads)
-    so the handler knows whether an invocation is in progress."""
-    begin = function.begin_invocation
-
-    def begin_invocation(invocation):
-        _state.busy = True
-        begin(invocation)
-
-    _state.begin_code = begin_invocation.__code__
-    function.begin_invocation = begin_invocation
-
-    def after_post(post):
-        def posted(*args):
-            try:
-                post(*args)
-            finally:
-                _state.busy = False
-            if _state.requested and not _state.raised:
-                _state.raised = True
-                raise Shutdown()
-        return posted
-
-    function.post_result = after_post(function.post_result)
-    function.post_error = after_post(function.post_error)
-    function.stream = after_post(function.stream)
 
 
 # -- the no-op internal extension -----------------------------------------------------------
@@ -171,16 +139,16 @@ def install_handler(handler=_on_sigterm, parent_pid=None):
 
 
 def reset_after_fork():
-    _state.requested = _state.raised = _state.busy = False
+    _state.requested = _state.raised = False
+    reset_stop()
 
 
-def enable(address, function, runtime_client=None):
-    """Single-process mode: handle SIGTERM, track invocations, register the extension (whose
-    registration may send the first GET /next, so the handler comes first). Returns False,
-    with SIGTERM back to its default, when the extension cannot be registered."""
+def enable(address, runtime_client=None):
+    """Single-process mode: handle SIGTERM, register the extension (whose registration may
+    send the first GET /next, so the handler comes first). Returns False, with SIGTERM back
+    to its default, when the extension cannot be registered."""
     import sys
 
-    track(function)
     install_handler()
     try:
         register_extension(address, runtime_client)

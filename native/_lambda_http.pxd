@@ -35,3 +35,4 @@ cdef class ResponseParser:
     cdef const char *body_ptr(self) noexcept
     cdef void consume(self) noexcept
     cdef bint in_message(self) noexcept
+    cdef bint skip_stray_bytes(self, Py_ssize_t *dropped) noexcept

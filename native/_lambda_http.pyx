@@ -20,6 +20,7 @@ body ends up contiguous at body_start and no second buffer is needed.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_DecodeLatin1
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memchr, memcpy, memmove
 
@@ -36,6 +37,7 @@ class IncompleteResponse(HttpProtocolError):
 
 
 DEF INITIAL_CAPACITY = 65536
+DEF MAX_HEADER_NAME = 256           # longer names are refused
 DEF MAX_CHUNK_SIZE_DIGITS = 15      # 16**15 bytes: far past any limit, never overflows
 
 cdef enum State:
@@ -84,8 +86,10 @@ cdef Py_ssize_t parse_content_length(str value, Py_ssize_t max_body) except -2:
 cdef dict parse_header_lines(const char *buf, Py_ssize_t start, Py_ssize_t end, dict into):
     """Parses 'name: value' CRLF-terminated lines in buf[start:end] into a dict keyed by
     lower-case name. Repeated names are joined with ', ' (RFC 9110 5.3)."""
-    cdef Py_ssize_t line_end, colon
+    cdef Py_ssize_t line_end, colon, i, value_start, value_end
     cdef const char *c
+    cdef unsigned char ch
+    cdef char lower[MAX_HEADER_NAME]
     while start < end:
         line_end = find_crlf(buf, start, end + 2)
         if line_end < 0 or line_end > end:
@@ -96,11 +100,23 @@ cdef dict parse_header_lines(const char *buf, Py_ssize_t start, Py_ssize_t end, 
         if c == NULL or c == buf + start:
             raise HttpProtocolError("malformed header line %r" % buf[start:min(line_end, start + 64)])
         colon = c - buf
-        name = buf[start:colon].decode("latin-1")
-        if name != name.strip() or " " in name or "\t" in name:
-            raise HttpProtocolError("whitespace in header name %r" % name[:64])
-        name = name.lower()
-        value = buf[colon + 1:line_end].decode("latin-1").strip(" \t")
+        if colon - start > MAX_HEADER_NAME:
+            raise HttpProtocolError("header name of %d bytes" % (colon - start))
+        for i in range(start, colon):
+            ch = buf[i]
+            if ch == b' ' or ch == b'\t':
+                raise HttpProtocolError("whitespace in header name %r" % buf[start:colon].decode("latin-1")[:64])
+            if ch < 33 or ch >= 127:  # other controls, DEL and non-ASCII: not a token
+                raise HttpProtocolError("invalid character in header name %r" % buf[start:colon][:64])
+            lower[i - start] = <char>(ch + 32 if b'A' <= ch <= b'Z' else ch)
+        name = PyUnicode_DecodeLatin1(lower, colon - start, NULL)
+        value_start = colon + 1
+        value_end = line_end
+        while value_start < value_end and (buf[value_start] == b' ' or buf[value_start] == b'\t'):
+            value_start += 1
+        while value_end > value_start and (buf[value_end - 1] == b' ' or buf[value_end - 1] == b'\t'):
+            value_end -= 1
+        value = PyUnicode_DecodeLatin1(buf + value_start, value_end - value_start, NULL)
         previous = into.get(name)
         into[name] = value if previous is None else previous + ", " + value
         start = line_end + 2
@@ -359,6 +375,27 @@ cdef class ResponseParser:
 
     cdef bint in_message(self) noexcept:
         return self.state != HEAD or self.end > self.start
+
+    cdef bint skip_stray_bytes(self, Py_ssize_t *dropped) noexcept:
+        """Before a message: drops bytes up to the next "HTTP/1." (adding their count to
+        *dropped), for an answer pipelined behind one whose Content-Length was short: the
+        rest of that body comes first. Only a remnant without a line break is dropped; a
+        whole line is left for parse() to refuse. True when parsing may go on."""
+        cdef const char *here = self.buf + self.start
+        cdef const char *found
+        cdef Py_ssize_t keep, n = self.end - self.start
+        if self.state != HEAD or self.pos != self.start:
+            return True
+        found = <const char *>memmem(here, n, b"HTTP/1.", 7)
+        if memmem(here, (found - here) if found != NULL else n, b"\r\n", 2) != NULL:
+            return True
+        if found != NULL:
+            keep = self.end - (found - self.buf)
+        else:
+            keep = n if n < 6 else 6  # the marker may be cut at the end
+        dropped[0] += n - keep
+        self.start = self.pos = self.head_scan = self.end - keep
+        return found != NULL
 
     cdef const char *body_ptr(self) noexcept:
         return self.buf + self.body_start

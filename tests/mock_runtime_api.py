@@ -70,9 +70,9 @@ delivered / invocation marked answered) and only corrupt the bytes on the wire. 
 /next that carry the event wait for one (long poll) like a normal /next.
 
 What happens after the faulty bytes (``then=`` overrides): "close" the connection, "keep"
-serving it, "linger" (keep serving but close after ``linger`` seconds of silence, default
-``fault_linger``: used for lies, so the mock never waits forever), "hold" (never answer;
-closed after ``seconds`` or at stop()).
+serving it, "linger" (keep serving but close after ``linger`` seconds of silence, a long
+poll included; default ``fault_linger``: used for lies, so the mock never waits forever),
+"hold" (never answer; closed after ``seconds`` or at stop()).
 
 =========================  ===================================================  ==========
 Fault                      bytes on the wire (params)                           then
@@ -171,6 +171,7 @@ class Result:
     conn_id: int = 0
     fault: Optional[str] = None
     delivered: bool = False   # kind "next": the event was handed over (dequeued)
+    pipelined: bool = False   # the next request's bytes had arrived with this one
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -941,6 +942,7 @@ class MockRuntimeAPI:
             return False
         _read_body(conn, headers, rec)
         rec.received_at = time.monotonic()
+        rec.pipelined = bool(conn.buf)
         close = headers.get("connection", "").lower() == "close"
         if inj is None:
             resp = self._handle(conn, rec)
@@ -1028,11 +1030,14 @@ class MockRuntimeAPI:
 
     def _take_event(self, conn: _Conn, pop: bool) -> Optional[_Event]:
         """Long poll: the head of the queue (dequeued if pop), or None when the server
-        stops or the client went away (the event then stays queued)."""
+        stops, the client went away, or a lingering connection (after a lie) stayed
+        silent for its linger time (the event then stays queued)."""
         waited = False
+        linger = conn.sock.gettimeout()
+        give_up = None if linger is None else time.monotonic() + linger
         with self._cond:
             while True:
-                if self._stopping:
+                if self._stopping or (give_up is not None and time.monotonic() > give_up):
                     return None
                 if self._queue:
                     if waited and not conn.alive():

@@ -356,6 +356,11 @@ def test_response_413_posts_size_error(run, api):
     rid = api.enqueue({"n": 1})
     res = assert_served(api, rid)
     assert res.kind == "error" and res.error_type == "Function.ResponseSizeTooLarge"
+    # The refused response had a GET /next pipelined behind it, which Lambda answers only
+    # once this invocation has its error: the error goes on a connection of its own.
+    refused = api.results_for(rid)[0]
+    assert refused.kind == "response" and refused.status == 413 and refused.pipelined
+    assert res.conn_id != refused.conn_id
     assert_served(api, api.enqueue({"n": 2}))
     assert_alive(boot)
 

@@ -187,6 +187,18 @@ def test_thousand_invocations_on_one_connection(start_bootstrap, api):
     assert len(runtime_connections) == 1
 
 
+def test_response_and_next_poll_leave_in_one_write(start_bootstrap, api):
+    """Each response carries the next GET /next right behind it (HTTP/1.1 pipelining): the
+    mock finds the GET's bytes already there when it has read the response."""
+    start_bootstrap("echo.handler")
+    for i in range(20):
+        assert invoke(api, {"i": i}).body == b'{"i": %d}' % i
+    responses = [r for r in api.requests if r.kind == "response"]
+    assert len(responses) == 20 and all(r.pipelined for r in responses)
+    assert api.wait_for_next_poll(21)
+    assert len({r.conn_id for r in api.requests if r.kind in ("next", "response")}) == 1
+
+
 def test_no_runtime_api_is_a_clear_error(test_build):
     env = lambda_env(test_build.bootstrap, "127.0.0.1:1", handler="echo.handler")
     result = subprocess.run([test_build.bootstrap], env=env, capture_output=True, text=True, timeout=10)
@@ -255,6 +267,19 @@ def test_lean_start_up(start_bootstrap, api):
     assert "echo" in modules
     assert not modules & {"failing", "broken_import", "deps", "fast", "streams", "logs", "lifecycle"}
     assert not modules & {"inspect", "re", "json", "logging", "enum", "typing", "traceback", "socket", "_socket"}
+
+
+def test_frozen_modules_without_deepfreeze(start_bootstrap, api):
+    """CPython's deep-frozen modules are replaced by marshalled bytecode (buildtools/
+    frozen_modules.py): the interpreter starts from it (importlib's bootstrap, zipimport),
+    and the frozen importer unmarshals a module's code again on demand."""
+    start_bootstrap("echo.frozen")
+    answer = invoke(api, {"modules": ["_frozen_importlib", "_frozen_importlib_external", "zipimport"]}).json()
+    assert answer == {
+        name: {"is_frozen": True, "origin": "frozen", "code_file": "<frozen %s>" % module, "unmarshalled": True}
+        for name, module in [("_frozen_importlib", "importlib._bootstrap"),
+                             ("_frozen_importlib_external", "importlib._bootstrap_external"),
+                             ("zipimport", "zipimport")]}
 
 
 def test_inspect_works_on_compiled_code(start_bootstrap, api):

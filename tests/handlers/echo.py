@@ -76,3 +76,21 @@ def modules(event, context):
 
     return sorted(sys.modules)
 
+
+
+def frozen(event, context):
+    """What the frozen importer says of the modules named in the event (CPython's own
+    frozen modules, served by buildtools/frozen_modules.py instead of deepfreeze)."""
+    import _imp
+    import importlib
+    import sys
+
+    answer = {}
+    for name in event["modules"]:
+        module = sys.modules.get(name) or importlib.import_module(name)
+        code = _imp.get_frozen_object(name)
+        answer[name] = {"is_frozen": _imp.is_frozen(name), "origin": module.__spec__.origin,
+                        "code_file": code.co_filename,
+                        # deep-frozen code is one static object; unmarshalled code is new each time
+                        "unmarshalled": code is not _imp.get_frozen_object(name)}
+    return answer
