@@ -94,6 +94,22 @@ def ensure_bootstrap(force=False, log=print):
     return stamp
 
 
+FLOOR_SOURCE = os.path.join(BENCH, "floor", "echo_runtime.c")
+FLOOR_BINARY = os.path.join(OUT, "floor", "echo_runtime")
+
+
+def ensure_c_floor(log=print):
+    """Compiles bench/floor/echo_runtime.c (the echo loop in plain C: the cost of the kernel
+    and the mock alone) with the system C compiler. Returns its path."""
+    if os.path.exists(FLOOR_BINARY) and os.path.getmtime(FLOOR_BINARY) >= os.path.getmtime(FLOOR_SOURCE):
+        return FLOOR_BINARY
+    os.makedirs(os.path.dirname(FLOOR_BINARY), exist_ok=True)
+    cc = os.environ.get("CC", "cc")
+    log("compiling the C floor: %s -O2 %s" % (cc, os.path.relpath(FLOOR_SOURCE, ROOT)))
+    subprocess.run([cc, "-O2", "-o", FLOOR_BINARY, FLOOR_SOURCE], check=True)
+    return FLOOR_BINARY
+
+
 def awslambdaric_layer_size(venv_python, version="4.2.2"):
     """Bytes of a zip of awslambdaric and its dependencies as a Lambda layer would hold them
     (`pip install --target python/` of the pinned version, deflate level 9), cached in

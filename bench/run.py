@@ -71,6 +71,8 @@ def runtimes():
                                env=python_env),
         "bootstrap @raw": Runtime("bootstrap @raw", [artifacts.BOOTSTRAP], handler="echo.raw_handler",
                                   cwd=bootstrap_cwd, raw=True),
+        # the floor: the same loop in C (pipelined like the bootstrap), echoing raw bytes
+        "C loop (floor)": Runtime("C loop (floor)", [artifacts.FLOOR_BINARY, "pipelined"], raw=True),
     }
 
 
@@ -94,7 +96,7 @@ def measure_all(rts, plan, log):
     import measure
 
     big = measure.big_event()
-    names = ["bootstrap", "awslambdaric", "stdlib loop"]
+    names = ["bootstrap", "awslambdaric", "stdlib loop", "C loop (floor)"]
     cold = {n: [] for n in names}
     warm = {n: [] for n in names + ["bootstrap @raw"]}
     for name in names:                    # one discarded start each: .pyc files, page cache
@@ -156,6 +158,7 @@ def main(argv=None):
     started = time.monotonic()
     plan = PLANS["quick" if args.quick else "default"]
     build = artifacts.ensure_bootstrap(force=args.rebuild, log=log)
+    artifacts.ensure_c_floor(log=log)
     rts = runtimes()
     zips = {"bootstrap": os.path.getsize(artifacts.FUNCTION_ZIP),
             "awslambdaric": artifacts.awslambdaric_layer_size(VENV_PYTHON),
@@ -186,6 +189,10 @@ def main(argv=None):
             "invocations/s = n / (first queued -> last response); CPU = the runtime process's scheduler run "
             "time over the n (/proc/PID/task/*/schedstat, ns; utime+stime from /proc/PID/stat agrees within "
             "its 10 ms ticks and is in latest.json). Median over rounds.",
+            "C loop (floor): bench/floor/echo_runtime.c, the echo loop in plain C (libc sockets, raw bytes "
+            "echoed, response and next GET /next in one write as the bootstrap sends them, no JSON, no "
+            "context): what the kernel's loopback TCP and the mock cost per invocation with no runtime "
+            "work at all. A reference, not a contender.",
             "Small event: %d bytes (the Lambda console's hello-world); 1 MiB event: %d bytes of records "
             "(bench/measure.py big_event). Raw mode: `@raw` echo.raw_handler, bytes in, bytes out."
             % (len(measure.SMALL_EVENT), big_size),

@@ -79,3 +79,17 @@ def test_proc_readers_on_this_process():
     precise = measure.cpu_seconds_precise(pid)
     assert precise is None or precise > 0
     assert _sane(measure.peak_rss_kib(pid), 16 * 1024 * 1024)
+
+
+def test_c_floor_echoes(tmp_path, monkeypatch):
+    """bench/floor/echo_runtime.c, the benchmark's reference loop, compiles and echoes
+    events byte for byte, pipelined or not."""
+    import artifacts
+
+    monkeypatch.setattr(artifacts, "FLOOR_BINARY", str(tmp_path / "echo_runtime"))
+    binary = artifacts.ensure_c_floor(log=lambda text: None)
+    event = measure.big_event(64 * 1024)
+    for argv in ([binary], [binary, "pipelined"]):
+        rt = measure.Runtime("floor", argv, raw=True)
+        results = measure.warm(rt, [("small", measure.SMALL_EVENT, 20), ("big", event, 3)], warmup=2)
+        assert _sane(results["small"].inv_per_s, 1e7) and _sane(results["big"].inv_per_s, 1e7)
