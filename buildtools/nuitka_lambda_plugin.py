@@ -22,8 +22,10 @@ It does three things Nuitka has no option for:
    memory in every process) with marshalled bytecode of the same modules, unmarshalled
    only when imported -- what a CPython built without deepfreeze does. See frozen_modules.py.
 
-(2) and (3) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;
-changing the pin means re-checking both patches (see README, "Build internals").
+5. Decodes ASCII command-line arguments without loading every locale category first.
+
+(2), (3) and (5) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;
+changing the pin means re-checking these patches (see README, "Build internals").
 """
 
 import os
@@ -36,7 +38,26 @@ import frozen_modules  # noqa: E402  (buildtools/frozen_modules.py, beside this 
 
 PINNED_NUITKA = "4.3.3"
 
-MAIN_PROGRAM_INSPECT_CALL = "    patchInspectModule(tstate);\n"
+# (text, replacement) in Nuitka's MainProgram.c; each text must occur exactly once.
+MAIN_PROGRAM_PATCHES = [
+    # (2) main() imports inspect (~40 modules) for this patch: deferred to the program's
+    # first import of inspect (_lambda_nuitka.patch_inspect, lambda_runtime.import_hooks).
+    ("    patchInspectModule(tstate);\n", "    /* inspect patch deferred */\n"),
+    # (5) argv is decoded under setlocale(LC_ALL, ""), which loads every locale category
+    # from disk (~25 files); ASCII arguments (Lambda starts bootstrap with none) decode the
+    # same in the C locale.
+    ("    setlocale(LC_ALL, \"\");\n\n    for (int i = 0; i < argc; i++) {\n",
+     "    int ascii_argv = 1;\n"
+     "    for (int i = 0; i < argc; i++) {\n"
+     "        for (const char *c = argv[i]; *c; c++) {\n"
+     "            ascii_argv &= (unsigned char)*c < 0x80;\n"
+     "        }\n"
+     "    }\n"
+     "    if (!ascii_argv) {\n"
+     "        setlocale(LC_ALL, \"\");\n"
+     "    }\n\n"
+     "    for (int i = 0; i < argc; i++) {\n"),
+]
 
 # The encodings compiled in. Nuitka would force in every encoding (the CJK ones pull in
 # six extension modules, ~1.4 MB); these cover UTF-8/16/32, ASCII, Latin-1 and Windows'
@@ -117,27 +138,29 @@ def _install_stdlib_trim():
     ImportDetection._detectStdlibAutoInclusionModules = set
 
 
-def _install_lazy_inspect_patch():
+def _install_main_program_patches():
+    """Edits Nuitka's MainProgram.c as it is copied into the build (MAIN_PROGRAM_PATCHES)."""
     from nuitka import MainControl
 
     original = MainControl.provideStaticSourceFilesBackend
 
-    def provide_without_inspect_call(source_dir):
+    def provide_patched(source_dir):
         original(source_dir=source_dir)
         path = os.path.join(source_dir, "static_src", "MainProgram.c")
         with open(path) as f:
             code = f.read()
-        if code.count(MAIN_PROGRAM_INSPECT_CALL) != 1:
-            raise SystemExit(
-                "lambda plugin: MainProgram.c no longer has exactly one %r; "
-                "re-check the patch for this Nuitka version." % MAIN_PROGRAM_INSPECT_CALL
-            )
-        code = code.replace(MAIN_PROGRAM_INSPECT_CALL, "    /* inspect patch deferred */\n")
+        for old, new in MAIN_PROGRAM_PATCHES:
+            if code.count(old) != 1:
+                raise SystemExit(
+                    "lambda plugin: MainProgram.c no longer has exactly one %r; "
+                    "re-check the patch for this Nuitka version." % old
+                )
+            code = code.replace(old, new)
         os.unlink(path)  # the copy may be a hard link to Nuitka's own file
         with open(path, "w") as f:
             f.write(code)
 
-    MainControl.provideStaticSourceFilesBackend = provide_without_inspect_call
+    MainControl.provideStaticSourceFilesBackend = provide_patched
 
 
 class LambdaBootstrapPlugin(NuitkaPluginBase):
@@ -147,7 +170,7 @@ class LambdaBootstrapPlugin(NuitkaPluginBase):
     def __init__(self):
         _check_nuitka_version()
         _install_stdlib_trim()
-        _install_lazy_inspect_patch()
+        _install_main_program_patches()
         self.native_modules = native_modules_from_env()
 
     def getExtraCodeFiles(self):

@@ -93,7 +93,14 @@ def _is_decimal(obj):
     return decimal is not None and isinstance(obj, decimal.Decimal)
 
 
-_encode_fast = _json.make_encoder(
+# Two C encoders: one without the circular-reference bookkeeping (a dict insert and delete
+# per container: ~15% of the time for a 1 MiB response), tried first; one with it, which
+# json.dumps uses, to tell a cycle (ValueError) from deep nesting (RecursionError) when
+# the first one ran out of recursion.
+_encode_unchecked = _json.make_encoder(
+    None, _default, _json.encode_basestring_ascii, None, ": ", ", ", False, False, True
+)
+_encode_checked = _json.make_encoder(
     {}, _default, _json.encode_basestring_ascii, None, ": ", ", ", False, False, True
 )
 
@@ -101,7 +108,13 @@ _encode_fast = _json.make_encoder(
 def dumps(obj):
     """Encodes obj as awslambdaric does; raises TypeError/ValueError when it cannot."""
     try:
-        return "".join(_encode_fast(obj, 0))
+        return "".join(_encode_unchecked(obj, 0))
+    except _NeedsDecimal:
+        return "".join(_encode_slow(obj, set()))
+    except RecursionError:
+        pass  # a cycle, or nesting deeper than the recursion limit: the checked encoder says which
+    try:
+        return "".join(_encode_checked(obj, 0))
     except _NeedsDecimal:
         return "".join(_encode_slow(obj, set()))
 
@@ -111,7 +124,7 @@ def _encode_slow(obj, markers):
     if isinstance(obj, str):
         yield _json.encode_basestring_ascii(obj)
     elif obj is None or obj is True or obj is False or isinstance(obj, (int, float)):
-        yield _encode_fast(obj, 0)[0] if isinstance(obj, float) else _scalar(obj)
+        yield _encode_unchecked(obj, 0)[0] if isinstance(obj, float) else _scalar(obj)
     elif _is_decimal(obj):
         yield "NaN" if obj.is_nan() else str(obj)
     elif isinstance(obj, (list, tuple, dict)):
@@ -154,7 +167,7 @@ def _key(key):
     if isinstance(key, str):
         return key
     if isinstance(key, float) or key is None or isinstance(key, bool) or isinstance(key, int):
-        return _encode_fast(key, 0)[0] if isinstance(key, float) else _scalar(key)
+        return _encode_unchecked(key, 0)[0] if isinstance(key, float) else _scalar(key)
     if _is_decimal(key):
         return str(key)
     raise TypeError("keys must be str, int, float, bool or None, not %s" % type(key).__name__)

@@ -199,6 +199,22 @@ def test_response_and_next_poll_leave_in_one_write(start_bootstrap, api):
     assert len({r.conn_id for r in api.requests if r.kind in ("next", "response")}) == 1
 
 
+@pytest.mark.parametrize("args", [["plain", "--flag=1"], ["h\u00e9llo", "\u65e5\u672c"]], ids=["ascii", "utf8"])
+def test_command_line_arguments_are_decoded(test_build, args):
+    """The build skips loading every locale category for ASCII arguments (Nuitka patch 5 in
+    buildtools/nuitka_lambda_plugin.py); others are still decoded with the locale's UTF-8."""
+    with MockRuntimeAPI() as api:
+        env = lambda_env(test_build.bootstrap, api.address, handler="echo.argv")
+        env["LC_ALL"] = "C.UTF-8"
+        process = subprocess.Popen([test_build.bootstrap] + args, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, cwd=os.path.dirname(test_build.bootstrap))
+        try:
+            assert api.wait_result(api.enqueue({}), timeout=20).json() == args
+        finally:
+            process.kill()
+            process.wait()
+
+
 def test_no_runtime_api_is_a_clear_error(test_build):
     env = lambda_env(test_build.bootstrap, "127.0.0.1:1", handler="echo.handler")
     result = subprocess.run([test_build.bootstrap], env=env, capture_output=True, text=True, timeout=10)
@@ -229,7 +245,8 @@ def run_awslambdaric(handler, events):
 
 
 @pytest.mark.parametrize("handler, events", [
-    ("echo.returns", [{"kind": k} for k in ("none", "tuple", "int_keys", "decimal", "nan", "string", "set")]),
+    ("echo.returns", [{"kind": k} for k in ("none", "tuple", "int_keys", "decimal", "nan", "string", "set",
+                                            "circular", "deep", "too_deep", "shared")]),
     ("echo.handler", [{"a": [1, 2.5, "\u00e9", None]}, [], "text", 12]),
     ("failing.value_error", [{"n": 1}]),
 ])

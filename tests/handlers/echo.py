@@ -40,6 +40,18 @@ def returns(event, context):
     import decimal
 
     kind = event["kind"]
+    if kind == "circular":
+        loop = {"name": "loop"}
+        loop["self"] = [loop]
+        return loop
+    if kind in ("deep", "too_deep"):
+        nested = []
+        for _ in range(200 if kind == "deep" else 100000):
+            nested = [nested]
+        return {"nested": nested}
+    if kind == "shared":
+        part = {"x": [1, 2]}
+        return [part, part, {"again": part}]
     return {
         "none": None,
         "tuple": (1, 2, "three"),
@@ -94,3 +106,9 @@ def frozen(event, context):
                         # deep-frozen code is one static object; unmarshalled code is new each time
                         "unmarshalled": code is not _imp.get_frozen_object(name)}
     return answer
+
+
+def argv(event, context):
+    import sys
+
+    return sys.argv[1:]
