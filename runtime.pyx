@@ -19,7 +19,7 @@ plain-Python package lambda_runtime; serve() calls into it through a Function ob
 """
 
 cimport sysnet as net
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize, PyBytes_FromFormat
 from cpython.exc cimport PyErr_CheckSignals
 from _lambda_http cimport ResponseParser
 
@@ -448,9 +448,16 @@ cdef class Invocation:
 
 
 cdef long long parse_deadline(str value):
-    if value is not None and value.isdigit() and len(value) < 19:
-        return int(value)
-    return 0
+    """Lambda-Runtime-Deadline-Ms: epoch milliseconds; 0 when missing or not a number."""
+    cdef long long result = 0
+    cdef Py_UCS4 ch
+    if value is None or not 0 < len(value) < 19:
+        return 0
+    for ch in value:
+        if not (u'0' <= ch <= u'9'):
+            return 0
+        result = result * 10 + (<long long>ch - 48)
+    return result
 
 
 cdef class RuntimeApiClient:
@@ -520,7 +527,7 @@ cdef class RuntimeApiClient:
             raise RuntimeApiError("POST %s while a pipelined GET /next is unanswered" % path.decode("latin-1"))
         head = b"".join((
             b"POST ", self.prefix, path, b" HTTP/1.1\r\n", conn.host_header, extra_headers,
-            b"Content-Length: %d\r\n\r\n" % PyBytes_GET_SIZE(body)))
+            PyBytes_FromFormat("Content-Length: %zd\r\n\r\n", PyBytes_GET_SIZE(body))))
         status = conn.roundtrip(head, body, self.post_timeout_ms, self.next_request if then_next else None)
         answer = conn.body_bytes() if status != 202 else None
         conn.done()
@@ -535,8 +542,8 @@ cdef class RuntimeApiClient:
     cpdef post_response(self, str request_id, bytes body, bytes content_type=b"application/json",
                         bint then_next=False):
         """then_next: pipeline the next GET /next behind the response (see post())."""
-        self.post(b"invocation/%s/response" % request_id.encode("ascii"),
-                  b"Content-Type: %s\r\n" % content_type, body, then_next)
+        self.post(b"".join((b"invocation/", request_id.encode("ascii"), b"/response")),
+                  b"".join((b"Content-Type: ", content_type, b"\r\n")), body, then_next)
 
     # POST /runtime/invocation/{id}/error
     cpdef post_error(self, str request_id, bytes body, str error_type, bytes xray_cause=None):

@@ -68,8 +68,19 @@ cdef inline Py_ssize_t find_crlf(const char *buf, Py_ssize_t start, Py_ssize_t e
 
 
 cdef Py_ssize_t parse_content_length(str value, Py_ssize_t max_body) except -2:
-    cdef Py_ssize_t result = -1
+    cdef Py_ssize_t result = 0
     cdef Py_ssize_t n
+    cdef Py_UCS4 ch
+    if 0 < len(value) <= 18:  # the usual single number, without building strings
+        for ch in value:
+            if not (u'0' <= ch <= u'9'):
+                break
+            result = result * 10 + (<Py_ssize_t>ch - 48)
+        else:
+            if result > max_body:
+                raise HttpProtocolError("body of %d bytes exceeds the %d byte limit" % (result, max_body))
+            return result
+    result = -1
     for part in value.split(","):
         part = part.strip(" \t")
         if not part or len(part) > 18 or not part.isdigit() or not part.isascii():

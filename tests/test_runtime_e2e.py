@@ -60,6 +60,12 @@ def test_context_defaults_without_optional_headers(start_bootstrap, api):
     assert fields["tenant_id"] is None
 
 
+@pytest.mark.parametrize("value", ["soon", "\u00b2", "-5", "1" * 19, ""])
+def test_unusable_deadline_header_means_no_time_left(start_bootstrap, api, value):
+    start_bootstrap("echo.context_fields")
+    assert invoke(api, {}, headers={"Lambda-Runtime-Deadline-Ms": value}).json()["remaining_ms"] == 0
+
+
 def test_trace_id_is_per_invocation(start_bootstrap, api):
     start_bootstrap("echo.context_fields")
     assert invoke(api, {}, trace_id="Root=1-a").json()["trace_id"] == "Root=1-a"
