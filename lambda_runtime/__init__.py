@@ -10,13 +10,20 @@
 """
 
 from .shutdown import on_shutdown
-from .streaming import HttpResponse
 
 
 def raw(handler):
     """Marks a handler as raw: event bytes in, bytes (or str) out, no JSON."""
     handler.__lambda_raw__ = True
     return handler
+
+
+def __getattr__(name):
+    if name == "HttpResponse":  # imported on first use: most functions do not stream
+        from .streaming import HttpResponse
+
+        return HttpResponse
+    raise AttributeError("module 'lambda_runtime' has no attribute %r" % name)
 
 
 __all__ = ["raw", "HttpResponse", "on_shutdown"]

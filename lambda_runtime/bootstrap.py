@@ -10,7 +10,7 @@ import sys
 
 from _lambda_runtime import RuntimeApiClient, RuntimeApiError, serve
 
-from . import errors, import_hooks, shutdown
+from . import import_hooks, shutdown
 from .function import Function
 from .handler_loader import load_handler
 
@@ -59,6 +59,8 @@ def _configure_logging(logging, log_format, log_level, function):
 
 
 def _report_init_error(client, error, log_format):
+    from . import errors  # only when the init fails
+
     error_type, body, payload = errors.report_init_error(error)
     errors.log_error(payload, log_format)
     print("lambda-runtime: init error %s: %s" % (error_type, payload["errorMessage"]), file=sys.stderr, flush=True)

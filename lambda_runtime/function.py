@@ -10,9 +10,11 @@ import sys
 
 from _lambda_runtime import ResponseRejected, RuntimeApiError
 
-from . import errors, marshal, streaming
+from . import marshal
 from .context import LambdaContext
 
+# errors and streaming are imported where they are needed: a successful invocation that
+# does not stream needs neither, and the start-up is shorter without them.
 RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 PIPELINED_BODY_MAX = 6 * 1000 * 1000  # below Lambda's 6 MB limit for a buffered response
 
@@ -54,7 +56,9 @@ class Function:
         try:
             return marshal.loads(invocation.body)
         except ValueError as error:
-            raise errors.UnmarshalError("Unable to unmarshal input: %s" % error) from None
+            from .errors import UnmarshalError
+
+            raise UnmarshalError("Unable to unmarshal input: %s" % error) from None
 
     make_context = staticmethod(LambdaContext)  # raises ContextUnmarshalError for bad headers
 
@@ -67,12 +71,20 @@ class Function:
         try:
             return marshal.dumps(result).encode("utf-8"), b"application/json"
         except (TypeError, ValueError, OverflowError, RecursionError) as error:
-            raise errors.MarshalError("Unable to marshal response: %s" % errors.safe_str(error)) from None
+            from .errors import MarshalError, safe_str
 
-    is_stream = staticmethod(streaming.is_stream)
+            raise MarshalError("Unable to marshal response: %s" % safe_str(error)) from None
+
+    @staticmethod
+    def is_stream(result):
+        """A generator (a streaming handler's result): Nuitka's compiled type in the bootstrap,
+        CPython's or Cython's elsewhere."""
+        return type(result) is _GENERATOR_TYPE or type(result).__name__ in ("generator", "compiled_generator")
 
     def stream(self, client, invocation, generator):
-        streaming.send_stream(client, invocation, generator, self)
+        from .streaming import send_stream
+
+        send_stream(client, invocation, generator, self)
 
     # -- posting ----------------------------------------------------------------
     # A 413 for a response posts Function.ResponseSizeTooLarge instead; another 4xx is
@@ -90,20 +102,26 @@ class Function:
                 return self._post_failed(invocation, rejected)
             # The error goes on a connection of its own when a GET /next waits on this
             # one: Lambda answers that GET only once this invocation has its error.
+            from .errors import error_payload
+
             poster = client.detached() if client.next_pending else client
-            self._post_error_payload(poster, invocation, errors.error_payload(
+            self._post_error_payload(poster, invocation, error_payload(
                 "Response payload size (%d bytes) exceeded maximum allowed payload size." % len(body),
                 RESPONSE_TOO_LARGE, [], invocation.request_id))
         except RuntimeApiError as failure:
             self._post_failed(invocation, failure)
 
     def post_error(self, client, invocation, exc):
-        error_type, body, xray_cause, payload = errors.report_exception(exc, invocation.request_id)
-        errors.log_error(payload, self.log_format)
+        from .errors import log_error, report_exception
+
+        error_type, body, xray_cause, payload = report_exception(exc, invocation.request_id)
+        log_error(payload, self.log_format)
         self._post_error(client, invocation, body, error_type, xray_cause)
 
     def _post_error_payload(self, client, invocation, payload):
-        errors.log_error(payload, self.log_format)
+        from .errors import log_error
+
+        log_error(payload, self.log_format)
         self._post_error(client, invocation, marshal.dumps(payload).encode(), payload["errorType"], None)
 
     def _post_error(self, client, invocation, body, error_type, xray_cause):
@@ -123,3 +141,10 @@ class Function:
 
     def report_unanswerable(self, exc):
         print("lambda-runtime: %s" % exc, file=sys.stderr, flush=True)
+
+
+def _probe():
+    yield
+
+
+_GENERATOR_TYPE = type(_probe())  # Nuitka's compiled generator type inside the bootstrap

@@ -34,17 +34,6 @@ class HttpResponse:
         ).encode("utf-8") + PRELUDE_SEPARATOR
 
 
-def _probe():
-    yield
-
-
-_GENERATOR_TYPE = type(_probe())  # Nuitka's compiled generator type inside the bootstrap
-
-
-def is_stream(result):
-    return type(result) is _GENERATOR_TYPE or type(result).__name__ in ("generator", "compiled_generator")
-
-
 def _chunk_bytes(item):
     if isinstance(item, bytes):
         return item
