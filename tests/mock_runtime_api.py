@@ -156,6 +156,7 @@ class Result:
     "extension_error" | "unknown". status: what the mock answered (None: no intact status
     line). headers/trailers: lower-cased names (repeated headers joined with ", ").
     body: de-chunked. chunks: [(monotonic time, bytes)] per chunk of a chunked body.
+    pipelined: the client's next request had already arrived when this one was read.
     """
     kind: str
     method: str
