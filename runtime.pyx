@@ -229,14 +229,6 @@ cdef class Connection:
                 iov[0].iov_len -= sent
         return 0
 
-    cdef bint peer_closed(self) except -1:
-        """True if the idle connection has been closed by the server (or has stray data)."""
-        cdef net.pollfd pfd
-        pfd.fd = self.fd
-        pfd.events = net.POLLIN
-        pfd.revents = 0
-        return net.poll(&pfd, 1, 0) > 0
-
     cdef int on_signal(self) except -1:
         """A signal arrived during a wait: run the Python handlers (SIGTERM may raise
         Shutdown), unless an answer is under way or arrives within SIGNAL_GRACE_MS: a
@@ -389,8 +381,8 @@ cdef class Connection:
 
     cdef int begin_stream(self, bytes head) except -1:
         cdef net.iovec iov[1]
-        if self.fd >= 0 and self.peer_closed():
-            self.close()
+        if self.fd >= 0 and self.wait_readable(0):
+            self.close()  # closed by the server while idle, or stray bytes: start clean
         if self.fd < 0:
             self.open()
         self.fresh = False
@@ -463,7 +455,7 @@ cdef long long parse_deadline(str value):
 cdef class RuntimeApiClient:
     """One method per Runtime API endpoint (paths under /2018-06-01)."""
     cdef readonly Connection connection
-    cdef readonly str address
+    cdef str address
     cdef bytes next_request
     cdef bytes prefix
     cdef public int post_timeout_ms
@@ -521,19 +513,22 @@ cdef class RuntimeApiClient:
 
     cdef int post(self, bytes path, bytes extra_headers, bytes body, bint then_next=False) except -1:
         """POSTs body; with then_next the GET /next goes in the same write, its answer is left
-        for next_invocation() (also when the post is refused: the server still answers it)."""
+        for next_invocation() (also when the post is refused: the server still answers it).
+        While a pipelined GET /next is unanswered (an error for a refused response), the post
+        goes on a connection of its own: Lambda answers that GET only once this post is in."""
         cdef Connection conn = self.connection
+        cdef RuntimeApiClient side
         if self.next_pending:
-            raise RuntimeApiError("POST %s while a pipelined GET /next is unanswered" % path.decode("latin-1"))
+            side = RuntimeApiClient(self.address, self.post_timeout_ms)
+            return side.post(path, extra_headers, body)
         head = b"".join((
             b"POST ", self.prefix, path, b" HTTP/1.1\r\n", conn.host_header, extra_headers,
             PyBytes_FromFormat("Content-Length: %zd\r\n\r\n", PyBytes_GET_SIZE(body))))
         status = conn.roundtrip(head, body, self.post_timeout_ms, self.next_request if then_next else None)
         answer = conn.body_bytes() if status != 202 else None
         conn.done()
-        self.next_pending = then_next and conn.fd >= 0
-        if self.next_pending:
-            conn.expect_pipelined_answer()
+        if then_next:
+            self.await_pipelined_next()
         if status != 202:
             raise ResponseRejected(path.decode("latin-1"), status, answer.decode("utf-8", "replace"))
         return 0
@@ -595,10 +590,12 @@ cdef class RuntimeApiClient:
         self.connection.close()
         self.next_pending = False
 
-    def detached(self):
-        """A client of the same Runtime API on a connection of its own: for a post that
-        must not wait behind a pipelined GET /next (whose answer needs that post first)."""
-        return RuntimeApiClient(self.address, self.post_timeout_ms)
+    cdef void await_pipelined_next(self) noexcept:
+        """The GET /next sent behind the last request: next_invocation() reads its answer
+        (unless the connection was closed after that request)."""
+        self.next_pending = self.connection.fd >= 0
+        if self.next_pending:
+            self.connection.expect_pipelined_answer()
 
     cdef bint pending_answer_within(self, int timeout_ms) except -1:
         return self.next_pending and self.connection.wait_readable(timeout_ms)
@@ -623,7 +620,6 @@ cdef class ExtensionClient:
         sends its first GET /next right behind the registration (HTTP/1.1 pipelining): the
         registration costs no round trip of its own on the cold-start path."""
         cdef Connection conn = self.connection if via is None else via.connection
-        cdef net.iovec iov[3]
         cdef int status
         head = b"".join((
             b"POST /2020-01-01/extension/register HTTP/1.1\r\n", conn.host_header,
@@ -631,29 +627,16 @@ cdef class ExtensionClient:
             b"Lambda-Extension-Accept-Feature: accountId\r\n"
             b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % PyBytes_GET_SIZE(body)))
         cdef bint pipelined = via is not None and conn.fd < 0
-        if not pipelined:
-            status = conn.roundtrip(head, body, self.timeout_ms)
-        else:
-            conn.open()
-            iov[0].iov_base = PyBytes_AS_STRING(head)
-            iov[0].iov_len = PyBytes_GET_SIZE(head)
-            iov[1].iov_base = PyBytes_AS_STRING(body)
-            iov[1].iov_len = PyBytes_GET_SIZE(body)
-            iov[2].iov_base = PyBytes_AS_STRING(via.next_request)
-            iov[2].iov_len = PyBytes_GET_SIZE(via.next_request)
-            conn.fresh = False        # it has served a request: a later failure may be retried
-            try:
-                conn.send_iov(iov, 3)
-                status = conn.receive(self.timeout_ms)
-            except (RuntimeApiError, HttpProtocolError) as failed:
-                conn.close()          # the pipelined GET /next goes with it; serve() asks again
-                raise RuntimeApiError("extension registration failed: %s" % failed) from None
+        try:
+            status = conn.roundtrip(head, body, self.timeout_ms, via.next_request if pipelined else None)
+        except RuntimeApiError as failed:
+            conn.close()              # a pipelined GET /next goes with it; serve() asks again
+            raise RuntimeApiError("extension registration failed: %s" % failed) from None
         extension_id = conn.parser.headers.get("lambda-extension-identifier")
         answer = conn.body_bytes()
         conn.done()
-        if pipelined and conn.fd >= 0:
-            via.next_pending = True   # the GET /next answer follows on this connection
-            conn.expect_pipelined_answer()
+        if pipelined:
+            via.await_pipelined_next()
         if status != 200:
             raise RuntimeApiError("extension registration answered %d: %r" % (status, answer[:200]))
         if not extension_id or not is_safe_request_id(extension_id):

@@ -100,12 +100,9 @@ class Function:
         except ResponseRejected as rejected:
             if rejected.status != 413:
                 return self._post_failed(invocation, rejected)
-            # The error goes on a connection of its own when a GET /next waits on this
-            # one: Lambda answers that GET only once this invocation has its error.
             from .errors import error_payload
 
-            poster = client.detached() if client.next_pending else client
-            self._post_error_payload(poster, invocation, error_payload(
+            self._post_error_payload(client, invocation, error_payload(
                 "Response payload size (%d bytes) exceeded maximum allowed payload size." % len(body),
                 RESPONSE_TOO_LARGE, [], invocation.request_id))
         except RuntimeApiError as failure:

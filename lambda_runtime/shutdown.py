@@ -31,7 +31,8 @@ Opt-out: LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN=0 (no extension, SIGTERM keeps its def
 import os
 import _signal as signal  # not `signal`: its IntEnum wrappers import enum (~1 ms of start-up)
 
-from _lambda_runtime import Shutdown, invocation_in_progress, request_stop, reset_stop
+from _lambda_runtime import (ExtensionClient, Shutdown, invocation_in_progress, request_stop, reset_stop,
+                             watch_signal_wakeup_fd)
 
 EXTENSION_NAME = "lambda-native-python"
 _REGISTER_TIMEOUT = 2.0
@@ -91,8 +92,6 @@ def register_extension(address, runtime_client=None):
     """Registers the runtime as an internal extension with no events (over the runtime
     client's connection when given) and sends its first GET /event/next on a connection of
     its own, never read. Returns the extension id; raises RuntimeApiError."""
-    from _lambda_runtime import ExtensionClient
-
     extension = ExtensionClient(address, int(_REGISTER_TIMEOUT * 1000))
     extension_id = extension.register(EXTENSION_NAME, runtime_client)
     extension.send_event_poll()
@@ -115,8 +114,6 @@ def _orphan_watch(main_ident, parent_pid):
 def install_handler(handler=_on_sigterm, parent_pid=None):
     """Installs the SIGTERM handler and the wakeup pipe the client polls (main thread only;
     call again in a forked child). In a worker (parent_pid) a thread watches the supervisor."""
-    from _lambda_runtime import watch_signal_wakeup_fd
-
     old = _state.wakeup
     reader, writer = os.pipe()
     os.set_blocking(reader, False)
@@ -153,8 +150,6 @@ def enable(address, runtime_client=None):
     try:
         register_extension(address, runtime_client)
     except Exception as error:  # never fail the init for it
-        from _lambda_runtime import watch_signal_wakeup_fd
-
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.set_wakeup_fd(-1)
         watch_signal_wakeup_fd(-1)
