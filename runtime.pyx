@@ -268,7 +268,7 @@ cdef class Connection:
         cdef int err, rc, wait_ms
         cdef unsigned long nfds
         cdef net.pollfd pfd[2]
-        cdef long long deadline = monotonic_ms() + timeout_ms
+        cdef long long deadline = monotonic_ms() + timeout_ms if timeout_ms >= 0 else 0
         while True:
             if self.skip_stray and parser.skip_stray_bytes(&self.stray_dropped):
                 self.skip_stray = False

@@ -105,7 +105,6 @@ def _spawn(workers, address, function, graceful):
 
 
 def _on_sigterm(signum, frame):
-    shutdown._state.requested = True
     if not shutdown._state.raised:
         shutdown._state.raised = True
         raise _Stop()

@@ -65,10 +65,8 @@ def enabled(environ):
 # -- state of the signal handler -----------------------------------------------------------
 
 class _State:
-    requested = False     # the Python-level SIGTERM handler ran
     raised = False        # Shutdown was raised (never twice)
     extension = None      # the ExtensionClient, kept (with its connection) for the life of the process
-    extension_id = None
     wakeup = None         # (read fd, write fd) of the signal wakeup pipe
 
 
@@ -76,7 +74,6 @@ _state = _State()
 
 
 def _on_sigterm(signum, frame):
-    _state.requested = True
     if _state.raised:
         return
     if invocation_in_progress():
@@ -96,7 +93,6 @@ def register_extension(address, runtime_client=None):
     extension_id = extension.register(EXTENSION_NAME, runtime_client)
     extension.send_event_poll()
     _state.extension = extension  # keeps its connection (and the long poll) open
-    _state.extension_id = extension_id
     return extension_id
 
 
@@ -136,7 +132,7 @@ def install_handler(handler=_on_sigterm, parent_pid=None):
 
 
 def reset_after_fork():
-    _state.requested = _state.raised = False
+    _state.raised = False
     reset_stop()
 
 
