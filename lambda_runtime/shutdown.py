@@ -25,7 +25,11 @@ The signal wakeup fd is a pipe that the Runtime API client polls beside its sock
 wait (runtime.pyx watch_signal_wakeup_fd): a SIGTERM that lands while compiled code runs,
 between two socket calls, still wakes the next wait, which runs the handler. No thread.
 
-Opt-out: LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN=0 (no extension, SIGTERM keeps its default action).
+When: only if the handler's module (or anything imported during the init) registered an
+on_shutdown hook or an atexit handler -- nothing else would run on SIGTERM, and the
+registration costs a round trip in every cold start. LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN=1
+registers regardless (hooks added after the init), =0 never (SIGTERM keeps its default
+action).
 """
 
 import os
@@ -59,7 +63,19 @@ def run_hooks():
 
 
 def enabled(environ):
-    return environ.get("LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN", "1").strip().lower() not in ("0", "false", "no", "off")
+    """Whether to register for SIGTERM, decided once the handler module is loaded.
+    LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN=1 forces it, =0 turns it off; unset, only when something
+    would run at shutdown: an on_shutdown hook or an atexit handler registered so far. A
+    registration costs a round trip and a connection in every cold start, and Lambda lets
+    extensions register during the init only."""
+    setting = environ.get("LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN", "").strip().lower()
+    if setting in ("0", "false", "no", "off"):
+        return False
+    if setting:
+        return True
+    import atexit
+
+    return bool(_hooks) or atexit._ncallbacks() > 0
 
 
 # -- state of the signal handler -----------------------------------------------------------

@@ -1,5 +1,7 @@
 """Graceful shutdown: the runtime registers a no-op internal extension so that Lambda sends
-it SIGTERM, and on SIGTERM runs the on_shutdown hooks and atexit handlers, then exits 0."""
+it SIGTERM, and on SIGTERM runs the on_shutdown hooks and atexit handlers, then exits 0.
+It registers only when the init left something to run at shutdown (a hook or an atexit
+handler), or when LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN=1 forces it."""
 
 import json
 import os
@@ -76,7 +78,7 @@ def test_sigterm_during_an_invocation_lets_it_finish(api, start_bootstrap, tmp_p
 
 def test_sigterm_during_an_invocation_of_compiled_code(api, start_bootstrap, tmp_path):
     """echo.sleep from the brief: the result is posted before the exit."""
-    running, _ = _start(start_bootstrap, tmp_path, handler="echo.sleep")
+    running, _ = _start(start_bootstrap, tmp_path, handler="echo.sleep", LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN="1")
     api.wait_for_next_poll(1)
     rid = api.enqueue({"seconds": 1})
     wait_until(lambda: api.state(rid) == "delivered")
@@ -115,7 +117,8 @@ def test_sigterm_during_a_burst_loses_no_delivered_invocation(start_bootstrap, t
     rng = random.Random(7)
     for _ in range(8):
         with MockRuntimeAPI() as server:
-            running = start_bootstrap(handler="echo.handler", server=server)
+            running = start_bootstrap(handler="echo.handler", server=server,
+                                      env={"LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN": "1"})
             server.wait_for_next_poll(1)
             rids = [server.enqueue({"i": i}) for i in range(200)]
             time.sleep(rng.uniform(0, 0.03))
@@ -136,3 +139,37 @@ def test_registration_shares_the_first_connection_with_get_next(api, start_boots
     assert first.conn_id == second.conn_id
     rid = api.enqueue({"seconds": 0})
     assert api.wait_result(rid).status == 202
+
+
+def test_no_registration_when_nothing_would_run_at_shutdown(api, start_bootstrap):
+    """echo.py registers no hook and no atexit handler: no extension, no second connection,
+    and SIGTERM keeps its default action (Lambda would not send one anyway)."""
+    running = start_bootstrap(handler="echo.handler")
+    api.wait_for_next_poll(1)
+    rid = api.enqueue({"x": 1})
+    assert api.wait_result(rid).status == 202
+    assert api.extensions == []
+    assert [r.path for r in api.requests][0] == "/2018-06-01/runtime/invocation/next"
+    assert len({r.conn_id for r in api.requests}) == 1
+    running.process.send_signal(signal.SIGTERM)
+    assert running.wait(2) == -signal.SIGTERM
+
+
+def test_an_atexit_handler_alone_turns_registration_on(api, start_bootstrap, tmp_path):
+    marker = str(tmp_path / "marker")
+    running = start_bootstrap(handler="atexit_only.handler", env={"LIFECYCLE_MARKER": marker})
+    api.wait_for_next_poll(1)
+    assert [e.name for e in api.extensions] == ["lambda-native-python"]
+    rid = api.enqueue({"x": 1})
+    assert api.wait_result(rid).status == 202
+    running.process.send_signal(signal.SIGTERM)
+    assert running.wait(2) == 0, running.output()
+    assert _marks(marker) == ["atexit"]
+
+
+def test_forced_on_without_hooks(api, start_bootstrap):
+    running = start_bootstrap(handler="echo.handler", env={"LAMBDA_RUNTIME_GRACEFUL_SHUTDOWN": "1"})
+    api.wait_for_next_poll(1)
+    assert [e.name for e in api.extensions] == ["lambda-native-python"]
+    running.process.send_signal(signal.SIGTERM)
+    assert running.wait(2) == 0, running.output()
