@@ -19,9 +19,17 @@ plain-Python package lambda_runtime; serve() calls into it through a Function ob
 """
 
 cimport sysnet as net
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize, PyBytes_FromFormat
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
 from cpython.exc cimport PyErr_CheckSignals
-from _lambda_http cimport ResponseParser
+from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_GET_LENGTH
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy, strlen
+from _lambda_http cimport (ResponseParser, H_CLIENT_CONTEXT, H_COGNITO_IDENTITY, H_CONTENT_TYPE,
+                           H_DEADLINE_MS, H_EXTENSION_ID, H_FUNCTION_ARN, H_REQUEST_ID, H_TENANT_ID,
+                           H_TRACE_ID)
+
+cdef extern from "Python.h":
+    bint PyUnicode_IS_ASCII(object o)
 
 from _lambda_http import HttpProtocolError, IncompleteResponse
 
@@ -52,10 +60,13 @@ class ResponseRejected(Exception):
 
 
 DEF MIN_RECV_ROOM = 16384    # recv() into whatever the buffer has free, at least this much
+DEF NOGIL_SEND_MIN = 65536   # smaller sends fit the socket buffer: not worth releasing the GIL
 DEF SIGNAL_GRACE_MS = 5     # how long a signal waits for an answer already on its way
 DEF MAX_REQUEST_ID = 128
 DEF MAX_STRAY_BYTES = 65536  # see Connection.expect_pipelined_answer()
+DEF PIPELINED_BODY_MAX = 6000000  # below Lambda's 6 MB limit for a buffered response
 API_VERSION = "2018-06-01"
+JSON_CONTENT_TYPE = "application/json"
 USER_AGENT = "lambda-native-python/1.0"
 
 
@@ -108,14 +119,88 @@ cdef int os_error(int err, str what) except -1:
 
 cdef bint is_safe_request_id(str request_id):
     """Request ids go into request lines: ASCII letters, digits, '-', '_', '.', ':' only."""
-    cdef Py_UCS4 ch
-    if not 0 < len(request_id) <= MAX_REQUEST_ID:
+    cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(request_id)
+    cdef const unsigned char *c
+    cdef unsigned char ch
+    if not 0 < n <= MAX_REQUEST_ID or not PyUnicode_IS_ASCII(request_id):
         return False
-    for ch in request_id:
-        if not (u'a' <= ch <= u'z' or u'A' <= ch <= u'Z' or u'0' <= ch <= u'9'
-                or ch == u'-' or ch == u'_' or ch == u'.' or ch == u':'):
+    c = PyUnicode_1BYTE_DATA(request_id)
+    for i in range(n):
+        ch = c[i]
+        if not (b'a' <= ch <= b'z' or b'A' <= ch <= b'Z' or b'0' <= ch <= b'9'
+                or ch == b'-' or ch == b'_' or ch == b'.' or ch == b':'):
             return False
     return True
+
+
+DEF HEAD_INLINE = 1024
+
+
+# A request head written in place: no Python object per piece (the hot path posts one per
+# invocation). It starts in `local` (on the caller's stack), moves to the heap when it
+# outgrows HEAD_INLINE bytes (a long X-Ray cause).
+cdef struct Head:
+    char *data
+    Py_ssize_t len
+    Py_ssize_t cap
+    char local[HEAD_INLINE]
+
+
+cdef inline void head_init(Head *h) noexcept:
+    h.data = h.local
+    h.len = 0
+    h.cap = HEAD_INLINE
+
+
+cdef inline void head_free(Head *h) noexcept:
+    if h.data != h.local:
+        free(h.data)
+
+
+cdef int head_put(Head *h, const char *s, Py_ssize_t n) except -1:
+    cdef char *grown
+    cdef Py_ssize_t cap
+    if h.len + n > h.cap:
+        cap = 2 * (h.len + n)
+        grown = <char *>malloc(cap)
+        if grown == NULL:
+            raise MemoryError()
+        memcpy(grown, h.data, h.len)
+        head_free(h)
+        h.data = grown
+        h.cap = cap
+    memcpy(h.data + h.len, s, n)
+    h.len += n
+    return 0
+
+
+cdef inline int head_text(Head *h, const char *s) except -1:
+    return head_put(h, s, strlen(s))
+
+
+cdef inline int head_bytes(Head *h, bytes b) except -1:
+    return head_put(h, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
+
+
+cdef int head_ascii(Head *h, str s) except -1:
+    if not PyUnicode_IS_ASCII(s):
+        s.encode("ascii")  # raises UnicodeEncodeError naming the character
+    return head_put(h, <const char *>PyUnicode_1BYTE_DATA(s), PyUnicode_GET_LENGTH(s))
+
+
+cdef int head_end(Head *h, Py_ssize_t content_length) except -1:
+    """Content-Length (decimal) and the blank line that ends the head."""
+    cdef char digits[24]
+    cdef int i = 24
+    head_text(h, b"Content-Length: ")
+    while True:
+        i -= 1
+        digits[i] = <char>(48 + content_length % 10)
+        content_length //= 10
+        if content_length == 0:
+            break
+    head_put(h, digits + i, 24 - i)
+    return head_put(h, b"\r\n\r\n", 4)
 
 
 cdef class Connection:
@@ -127,6 +212,7 @@ cdef class Connection:
     cdef ResponseParser parser
     cdef bint skip_stray          # see expect_pipelined_answer()
     cdef Py_ssize_t stray_dropped
+    cdef int recv_timeout_ms      # the socket's SO_RCVTIMEO (0: none), see receive()
 
     def __cinit__(self, str address):
         host, sep, port = address.rpartition(":")
@@ -188,6 +274,7 @@ cdef class Connection:
         net.setsockopt(fd, net.IPPROTO_TCP, net.TCP_NODELAY, &one, sizeof(one))
         self.fd = fd
         self.fresh = True
+        self.recv_timeout_ms = 0
         self.skip_stray = False
         self.parser = ResponseParser()
         return 0
@@ -200,8 +287,10 @@ cdef class Connection:
     cdef int send_iov(self, net.iovec *iov, int count) except -1:
         """Sends every byte of the iovecs (partial writes and EINTR handled)."""
         cdef net.msghdr msg
-        cdef Py_ssize_t sent
-        cdef int err
+        cdef Py_ssize_t sent, total = 0
+        cdef int err, i
+        for i in range(count):
+            total += iov[i].iov_len
         msg.msg_name = NULL
         msg.msg_namelen = 0
         msg.msg_control = NULL
@@ -210,7 +299,10 @@ cdef class Connection:
         while count > 0:
             msg.msg_iov = iov
             msg.msg_iovlen = count
-            with nogil:
+            if total >= NOGIL_SEND_MIN:
+                with nogil:
+                    sent = net.sendmsg(self.fd, &msg, net.MSG_NOSIGNAL)
+            else:
                 sent = net.sendmsg(self.fd, &msg, net.MSG_NOSIGNAL)
             if sent < 0:
                 err = net.errno
@@ -257,18 +349,38 @@ cdef class Connection:
             rc = net.poll(&pfd, 1, timeout_ms)
         return rc > 0
 
+    cdef int set_recv_timeout(self, int timeout_ms) except -1:
+        """SO_RCVTIMEO (0: none), set only when it changes: once per connection in practice."""
+        cdef net.timeval tv
+        if timeout_ms == self.recv_timeout_ms:
+            return 0
+        tv.tv_sec = timeout_ms // 1000
+        tv.tv_usec = (timeout_ms % 1000) * 1000
+        if net.setsockopt(self.fd, net.SOL_SOCKET, net.SO_RCVTIMEO, &tv, sizeof(tv)) != 0:
+            os_error(net.errno, "setsockopt(SO_RCVTIMEO)")
+        self.recv_timeout_ms = timeout_ms
+        return 0
+
     cdef int receive(self, int timeout_ms) except -1:
         """Reads until the parser holds a whole response; returns its status. timeout_ms < 0: none.
-        Python signal handlers run through on_signal(). With a signal wakeup fd set, every
-        wait also wakes on it, so a signal is never missed while blocked."""
+        Python signal handlers run through on_signal().
+
+        Two ways to wait. A long poll (no timeout) with a signal wakeup fd set polls the socket
+        and that fd, so a signal that lands just before the wait still wakes it. Every other
+        wait is a blocking recv() bounded by SO_RCVTIMEO: one system call per wake-up instead
+        of poll() + recv(); a signal interrupts it (EINTR), and one that lands just before it
+        is handled at the next wait (the answer it waits for is under way anyway)."""
         cdef ResponseParser parser = self.parser
         cdef Py_ssize_t n, room
         cdef char *dest
-        cdef char drain[64]
-        cdef int err, rc, wait_ms
-        cdef unsigned long nfds
-        cdef net.pollfd pfd[2]
+        cdef int err
+        cdef bint readable            # poll() said so: recv() returns at once, GIL kept
         cdef long long deadline = monotonic_ms() + timeout_ms if timeout_ms >= 0 else 0
+        cdef bint polling = timeout_ms < 0 and signal_wakeup_fd >= 0
+        if timeout_ms >= 0:
+            # A long poll keeps whatever SO_RCVTIMEO is set (it only wakes to wait again):
+            # no setsockopt() per invocation, as all posts use the same timeout.
+            self.set_recv_timeout(timeout_ms if timeout_ms > 0 else 1)
         while True:
             if self.skip_stray and parser.skip_stray_bytes(&self.stray_dropped):
                 self.skip_stray = False
@@ -278,38 +390,20 @@ cdef class Connection:
                 return parser.status
             if signals_deferred and not parser.in_message():
                 self.on_signal()  # runs the deferred handlers unless an answer is arriving
-            if timeout_ms >= 0 or signal_wakeup_fd >= 0:
-                pfd[0].fd = self.fd
-                pfd[0].events = net.POLLIN
-                pfd[0].revents = 0
-                pfd[1].fd = signal_wakeup_fd
-                pfd[1].events = net.POLLIN
-                pfd[1].revents = 0
-                nfds = 2 if signal_wakeup_fd >= 0 else 1
-                wait_ms = -1
-                if timeout_ms >= 0:
-                    wait_ms = <int>(deadline - monotonic_ms())
-                    if wait_ms < 0:
-                        wait_ms = 0
-                with nogil:
-                    rc = net.poll(pfd, nfds, wait_ms)
-                if rc == 0:
-                    raise RuntimeApiError("the Runtime API did not answer within %d ms" % timeout_ms)
-                if rc < 0:
-                    if net.errno == net.EINTR:
-                        self.on_signal()
-                        continue
-                    os_error(net.errno, "poll")
-                if nfds == 2 and pfd[1].revents:
-                    while net.read(signal_wakeup_fd, drain, sizeof(drain)) > 0:
-                        pass
-                    if not pfd[0].revents:
-                        self.on_signal()
-                        continue
+            if timeout_ms >= 0 and monotonic_ms() > deadline:
+                raise RuntimeApiError("the Runtime API did not answer within %d ms" % timeout_ms)
+            readable = False
+            if polling:
+                if not self.poll_with_signals():
+                    continue
+                readable = True
             dest = parser.reserve(MIN_RECV_ROOM)
             room = parser.cap - parser.end
-            with nogil:
+            if readable:
                 n = net.recv(self.fd, dest, room, 0)
+            else:
+                with nogil:
+                    n = net.recv(self.fd, dest, room, 0)
             if n > 0:
                 parser.commit(n)
                 continue
@@ -321,12 +415,42 @@ cdef class Connection:
             if err == net.EINTR:
                 self.on_signal()
                 continue
+            if err == net.EAGAIN:      # (EWOULDBLOCK on Linux)
+                continue              # SO_RCVTIMEO ran out: the deadline check above decides
             if err == net.ECONNRESET:
                 raise ConnectionLost("the Runtime API reset the connection",
                                      not parser.in_message())
             os_error(err, "recv from the Runtime API")
 
-    cdef int roundtrip(self, bytes head, bytes body, int timeout_ms, bytes tail=None) except -1:
+    cdef bint poll_with_signals(self) except -1:
+        """Waits for the socket or the signal wakeup fd; True when the socket is readable,
+        False after a signal (its handlers have run, or were deferred: see on_signal)."""
+        cdef net.pollfd pfd[2]
+        cdef char drain[64]
+        cdef int rc
+        pfd[0].fd = self.fd
+        pfd[0].events = net.POLLIN
+        pfd[0].revents = 0
+        pfd[1].fd = signal_wakeup_fd
+        pfd[1].events = net.POLLIN
+        pfd[1].revents = 0
+        with nogil:
+            rc = net.poll(pfd, 2, -1)
+        if rc < 0:
+            if net.errno == net.EINTR:
+                self.on_signal()
+                return False
+            os_error(net.errno, "poll")
+        if pfd[1].revents:
+            while net.read(signal_wakeup_fd, drain, sizeof(drain)) > 0:
+                pass
+            if not pfd[0].revents:
+                self.on_signal()
+                return False
+        return True
+
+    cdef int roundtrip(self, const char *head, Py_ssize_t head_len, bytes body, int timeout_ms,
+                       bytes tail=None) except -1:
         """Sends head + body (+ tail: a pipelined request whose answer follows) and reads the
         answer. A connection the server closed while we were idle is reopened and the request
         sent again, once, if no answer had begun."""
@@ -337,8 +461,8 @@ cdef class Connection:
                 self.close()     # stray bytes after the last answer (a lying length): start clean
             if self.fd < 0:
                 self.open()
-            iov[0].iov_base = PyBytes_AS_STRING(head)
-            iov[0].iov_len = PyBytes_GET_SIZE(head)
+            iov[0].iov_base = <void *>head
+            iov[0].iov_len = head_len
             count = 1
             if body is not None and PyBytes_GET_SIZE(body) > 0:
                 iov[1].iov_base = PyBytes_AS_STRING(body)
@@ -439,19 +563,6 @@ cdef class Invocation:
         self.body = body
 
 
-cdef long long parse_deadline(str value):
-    """Lambda-Runtime-Deadline-Ms: epoch milliseconds; 0 when missing or not a number."""
-    cdef long long result = 0
-    cdef Py_UCS4 ch
-    if value is None or not 0 < len(value) < 19:
-        return 0
-    for ch in value:
-        if not (u'0' <= ch <= u'9'):
-            return 0
-        result = result * 10 + (<long long>ch - 48)
-    return result
-
-
 cdef class RuntimeApiClient:
     """One method per Runtime API endpoint (paths under /2018-06-01)."""
     cdef readonly Connection connection
@@ -488,66 +599,106 @@ cdef class RuntimeApiClient:
         if status == 0:
             signals_deferred = False
             PyErr_CheckSignals()  # a pending SIGTERM ends us before an invocation can be delivered
-            status = conn.roundtrip(self.next_request, None, -1)
-        cdef dict headers = conn.parser.headers
+            status = conn.roundtrip(PyBytes_AS_STRING(self.next_request), PyBytes_GET_SIZE(self.next_request),
+                                    None, -1)
+        cdef ResponseParser answer = conn.parser
         if status != 200:
             body = conn.body_bytes()
             conn.done()
             raise RuntimeApiError("GET /runtime/invocation/next answered %d: %r" % (status, body[:200]))
-        request_id = headers.get("lambda-runtime-aws-request-id")
-        body = conn.body_bytes()
-        conn.done()
+        request_id = answer.header(H_REQUEST_ID)
         if request_id is None or not is_safe_request_id(request_id):
+            conn.done()
             raise UnanswerableInvocation(request_id)
-        return Invocation(
-            request_id,
-            parse_deadline(headers.get("lambda-runtime-deadline-ms")),
-            headers.get("lambda-runtime-invoked-function-arn"),
-            headers.get("lambda-runtime-trace-id"),
-            headers.get("lambda-runtime-client-context"),
-            headers.get("lambda-runtime-cognito-identity"),
-            headers.get("lambda-runtime-aws-tenant-id"),
-            headers.get("content-type", "application/json"),
-            body,
-        )
+        cdef Invocation inv = Invocation.__new__(Invocation)  # no argument parsing
+        inv.request_id = request_id
+        inv.deadline_ms = max(answer.header_number(H_DEADLINE_MS), 0)
+        inv.invoked_function_arn = answer.header(H_FUNCTION_ARN)
+        inv.trace_id = answer.header(H_TRACE_ID)
+        inv.client_context = answer.header(H_CLIENT_CONTEXT)
+        inv.cognito_identity = answer.header(H_COGNITO_IDENTITY)
+        inv.tenant_id = answer.header(H_TENANT_ID)
+        if answer.header_is(H_CONTENT_TYPE, b"application/json", 16) or answer.header(H_CONTENT_TYPE) is None:
+            inv.content_type = JSON_CONTENT_TYPE
+        else:
+            inv.content_type = answer.header(H_CONTENT_TYPE)
+        inv.body = conn.body_bytes()
+        conn.done()
+        return inv
 
-    cdef int post(self, bytes path, bytes extra_headers, bytes body, bint then_next=False) except -1:
-        """POSTs body; with then_next the GET /next goes in the same write, its answer is left
-        for next_invocation() (also when the post is refused: the server still answers it).
-        While a pipelined GET /next is unanswered (an error for a refused response), the post
-        goes on a connection of its own: Lambda answers that GET only once this post is in."""
+    cdef int begin_post(self, Head *head, const char *endpoint, str request_id=None,
+                        const char *endpoint_tail=b"") except -1:
+        """Writes the start of a POST head (head_init'ed): request line (endpoint [request id
+        endpoint_tail], under the runtime prefix) and the Host/User-Agent lines."""
+        head_text(head, b"POST ")
+        head_bytes(head, self.prefix)
+        head_text(head, endpoint)
+        if request_id is not None:
+            head_ascii(head, request_id)
+            head_text(head, endpoint_tail)
+        head_text(head, b" HTTP/1.1\r\n")
+        return head_bytes(head, self.connection.host_header)
+
+    cdef int post(self, Head *head, bytes body, bint then_next=False) except -1:
+        """Ends the head begun by begin_post() and POSTs body; with then_next the GET /next
+        goes in the same write, its answer is left for next_invocation() (also when the post
+        is refused: the server still answers it). While a pipelined GET /next is unanswered
+        (an error for a refused response), the post goes on a connection of its own: Lambda
+        answers that GET only once this post is in."""
         cdef Connection conn = self.connection
         cdef RuntimeApiClient side
         if self.next_pending:
             side = RuntimeApiClient(self.address, self.post_timeout_ms)
-            return side.post(path, extra_headers, body)
-        head = b"".join((
-            b"POST ", self.prefix, path, b" HTTP/1.1\r\n", conn.host_header, extra_headers,
-            PyBytes_FromFormat("Content-Length: %zd\r\n\r\n", PyBytes_GET_SIZE(body))))
-        status = conn.roundtrip(head, body, self.post_timeout_ms, self.next_request if then_next else None)
+            return side.post(head, body)
+        head_end(head, PyBytes_GET_SIZE(body))
+        status = conn.roundtrip(head.data, head.len, body, self.post_timeout_ms,
+                                self.next_request if then_next else None)
         answer = conn.body_bytes() if status != 202 else None
         conn.done()
         if then_next:
             self.await_pipelined_next()
         if status != 202:
-            raise ResponseRejected(path.decode("latin-1"), status, answer.decode("utf-8", "replace"))
+            line = head.data[:head.len].split(b"\r\n", 1)[0]  # POST <prefix><path> HTTP/1.1
+            raise ResponseRejected(line[5 + len(self.prefix):len(line) - 9].decode("latin-1"), status,
+                                   answer.decode("utf-8", "replace"))
         return 0
 
     # POST /runtime/invocation/{id}/response
     cpdef post_response(self, str request_id, bytes body, bytes content_type=b"application/json",
                         bint then_next=False):
         """then_next: pipeline the next GET /next behind the response (see post())."""
-        self.post(b"".join((b"invocation/", request_id.encode("ascii"), b"/response")),
-                  b"".join((b"Content-Type: ", content_type, b"\r\n")), body, then_next)
+        cdef Head head
+        head_init(&head)
+        try:
+            self.begin_post(&head, b"invocation/", request_id, b"/response")
+            head_text(&head, b"Content-Type: ")
+            head_bytes(&head, content_type)
+            head_text(&head, b"\r\n")
+            self.post(&head, body, then_next)
+        finally:
+            head_free(&head)
 
     # POST /runtime/invocation/{id}/error
     cpdef post_error(self, str request_id, bytes body, str error_type, bytes xray_cause=None):
-        self.post(b"invocation/%s/error" % request_id.encode("ascii"),
-                  error_headers(error_type, xray_cause), body)
+        cdef Head head
+        head_init(&head)
+        try:
+            self.begin_post(&head, b"invocation/", request_id, b"/error")
+            put_error_headers(&head, error_type, xray_cause)
+            self.post(&head, body)
+        finally:
+            head_free(&head)
 
     # POST /runtime/init/error
     cpdef post_init_error(self, bytes body, str error_type):
-        self.post(b"init/error", error_headers(error_type, None), body)
+        cdef Head head
+        head_init(&head)
+        try:
+            self.begin_post(&head, b"init/error")
+            put_error_headers(&head, error_type, None)
+            self.post(&head, body)
+        finally:
+            head_free(&head)
 
     # POST /runtime/invocation/{id}/response, streamed (Transfer-Encoding: chunked)
     cpdef begin_stream(self, str request_id, bytes content_type):
@@ -628,11 +779,12 @@ cdef class ExtensionClient:
             b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % PyBytes_GET_SIZE(body)))
         cdef bint pipelined = via is not None and conn.fd < 0
         try:
-            status = conn.roundtrip(head, body, self.timeout_ms, via.next_request if pipelined else None)
+            status = conn.roundtrip(PyBytes_AS_STRING(head), PyBytes_GET_SIZE(head), body, self.timeout_ms,
+                                    via.next_request if pipelined else None)
         except RuntimeApiError as failed:
             conn.close()              # a pipelined GET /next goes with it; serve() asks again
             raise RuntimeApiError("extension registration failed: %s" % failed) from None
-        extension_id = conn.parser.headers.get("lambda-extension-identifier")
+        extension_id = conn.parser.header(H_EXTENSION_ID)
         answer = conn.body_bytes()
         conn.done()
         if pipelined:
@@ -664,12 +816,15 @@ class UnanswerableInvocation(Exception):
             "no" if request_id is None else "an unsafe", (request_id or "")[:80]))
 
 
-cdef bytes error_headers(str error_type, bytes xray_cause):
-    parts = [b"Content-Type: application/json\r\nLambda-Runtime-Function-Error-Type: ",
-             error_type.encode("ascii"), b"\r\n"]
+cdef int put_error_headers(Head *head, str error_type, bytes xray_cause) except -1:
+    head_text(head, b"Content-Type: application/json\r\nLambda-Runtime-Function-Error-Type: ")
+    head_ascii(head, error_type)
+    head_text(head, b"\r\n")
     if xray_cause is not None:
-        parts += [b"Lambda-Runtime-Function-XRay-Error-Cause: ", xray_cause, b"\r\n"]
-    return b"".join(parts)
+        head_text(head, b"Lambda-Runtime-Function-XRay-Error-Cause: ")
+        head_bytes(head, xray_cause)
+        head_text(head, b"\r\n")
+    return 0
 
 
 def serve(RuntimeApiClient client, function, long long max_invocations=-1):
@@ -679,13 +834,11 @@ def serve(RuntimeApiClient client, function, long long max_invocations=-1):
     global invocation_active
     cdef Invocation inv
     cdef long long served = 0
-    handler = function.handler
-    begin = function.begin_invocation
-    decode = function.decode_event
-    make_context = function.make_context
+    cdef bytes body
+    cdef type plain_type = type(None)  # the last result type found not to be a stream
+    invoke = function.invoke
     encode = function.encode_result
     is_stream = function.is_stream
-    post_result = function.post_result
     post_error = function.post_error
     while served != max_invocations:
         if stop_requested:
@@ -702,17 +855,23 @@ def serve(RuntimeApiClient client, function, long long max_invocations=-1):
         served += 1
         invocation_active = True
         try:
-            begin(inv)
             try:
-                result = handler(decode(inv), make_context(inv))
-                if is_stream(result):
-                    function.stream(client, inv, result)
-                    continue
+                result = invoke(inv)
+                if type(result) is not plain_type:
+                    if is_stream(result):
+                        function.stream(client, inv, result)
+                        continue
+                    plain_type = type(result)
                 body, content_type = encode(result)
             except Exception as exc:
                 post_error(client, inv, exc)
                 continue
-            post_result(client, inv, body, content_type, not stop_requested)
+            try:
+                # Bodies over Lambda's limit go alone: their 413 is expected (see post()).
+                client.post_response(inv.request_id, body, content_type,
+                                     not stop_requested and PyBytes_GET_SIZE(body) <= PIPELINED_BODY_MAX)
+            except (ResponseRejected, RuntimeApiError) as failure:
+                function.post_failed(client, inv, body, failure)
         finally:
             invocation_active = False
     return served

@@ -55,20 +55,6 @@ class ClientContext:
         return "ClientContext([custom=%s,env=%s,client=%s])" % (self.custom, self.env, self.client)
 
 
-class _Environment:
-    """The function's static settings, read once."""
-
-    def __init__(self, environ):
-        self.function_name = environ.get("AWS_LAMBDA_FUNCTION_NAME")
-        self.function_version = environ.get("AWS_LAMBDA_FUNCTION_VERSION")
-        self.memory_limit_in_mb = environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-        self.log_group_name = environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
-        self.log_stream_name = environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
-
-
-_environment = _Environment(os.environ)
-
-
 def _parse_header_json(value, what):
     try:
         return marshal.loads(value)
@@ -76,23 +62,38 @@ def _parse_header_json(value, what):
         raise ContextUnmarshalError("Unable to parse %s JSON: %s" % (what, error)) from None
 
 
-class LambdaContext:
-    """What `context` is in `handler(event, context)`."""
+class _EmptyIdentity:
+    """context.identity of an invoke without Cognito identity: an empty CognitoIdentity, made
+    on first use (most handlers never look) and then kept in the context like any attribute."""
 
-    def __init__(self, invocation, environment=None):
-        env = environment or _environment
+    def __get__(self, context, owner=None):
+        if context is None:
+            return self
+        identity = context.__dict__["identity"] = CognitoIdentity()
+        return identity
+
+
+class LambdaContext:
+    """What `context` is in `handler(event, context)`.
+
+    The function's settings are class attributes, read from the environment once (Lambda
+    does not change them between invocations); an instance holds what the invoke brought:
+    one is built per invocation, so the common case sets four attributes and no more."""
+
+    function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+    function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+    memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+    log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+    log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+    client_context = None
+    identity = _EmptyIdentity()
+    _w3c = {}
+
+    def __init__(self, invocation):
         self.aws_request_id = invocation.request_id
         self.invoked_function_arn = invocation.invoked_function_arn
         self.tenant_id = invocation.tenant_id
-        self.function_name = env.function_name
-        self.function_version = env.function_version
-        self.memory_limit_in_mb = env.memory_limit_in_mb
-        self.log_group_name = env.log_group_name
-        self.log_stream_name = env.log_stream_name
         self._deadline_ms = invocation.deadline_ms
-
-        self._w3c = {}
-        client_context = None
         if invocation.client_context:
             fields = _parse_header_json(invocation.client_context, "Client Context")
             if isinstance(fields, dict):
@@ -100,16 +101,13 @@ class LambdaContext:
                 if isinstance(w3c, dict):
                     self._w3c = {k: v for k, v in w3c.items()
                                  if k in ("traceparent", "tracestate", "baggage") and isinstance(v, str)}
-                client_context = ClientContext(fields)
-        self.client_context = client_context
-
-        identity = CognitoIdentity()
+                self.client_context = ClientContext(fields)
         if invocation.cognito_identity:
             fields = _parse_header_json(invocation.cognito_identity, "Cognito Identity")
+            identity = self.identity = CognitoIdentity()
             if isinstance(fields, dict):
                 identity.cognito_identity_id = fields.get("cognitoIdentityId")
                 identity.cognito_identity_pool_id = fields.get("cognitoIdentityPoolId")
-        self.identity = identity
 
     def get_remaining_time_in_millis(self):
         remaining = self._deadline_ms - epoch_ms()

@@ -16,7 +16,6 @@ from .context import LambdaContext
 # errors and streaming are imported where they are needed: a successful invocation that
 # does not stream needs neither, and the start-up is shorter without them.
 RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
-PIPELINED_BODY_MAX = 6 * 1000 * 1000  # below Lambda's 6 MB limit for a buffered response
 
 
 class Function:
@@ -39,7 +38,11 @@ class Function:
 
     # -- per invocation ---------------------------------------------------------
 
-    def begin_invocation(self, invocation):
+    def invoke(self, invocation):
+        """The handler's result (or its exception) for one invocation. The invocation becomes
+        the current one (log records, _X_AMZN_TRACE_ID), the event is decoded and the context
+        built (ContextUnmarshalError for bad context headers). serve() makes this one call
+        per invocation, so it is written out in one function."""
         self.request_id = invocation.request_id
         self.tenant_id = invocation.tenant_id
         # os.environ's mapping only, no setenv(): glibc never frees a replaced value and
@@ -49,18 +52,16 @@ class Function:
             self._environ_data[self._trace_key] = trace_id.encode(self._fs_encoding, "surrogateescape")
         else:
             self._environ_data.pop(self._trace_key, None)
-
-    def decode_event(self, invocation):
         if self.raw or invocation.content_type != "application/json":
-            return invocation.body
-        try:
-            return marshal.loads(invocation.body)
-        except ValueError as error:
-            from .errors import UnmarshalError
+            event = invocation.body
+        else:
+            try:
+                event = marshal.loads(invocation.body)
+            except ValueError as error:
+                from .errors import UnmarshalError
 
-            raise UnmarshalError("Unable to unmarshal input: %s" % error) from None
-
-    make_context = staticmethod(LambdaContext)  # raises ContextUnmarshalError for bad headers
+                raise UnmarshalError("Unable to unmarshal input: %s" % error) from None
+        return self.handler(event, LambdaContext(invocation))
 
     def encode_result(self, result):
         """(body bytes, content type) for a handler's return value."""
@@ -87,26 +88,20 @@ class Function:
         send_stream(client, invocation, generator, self)
 
     # -- posting ----------------------------------------------------------------
-    # A 413 for a response posts Function.ResponseSizeTooLarge instead; another 4xx is
-    # reported on stderr and the loop goes on; a 5xx or a failed Runtime API ends the
-    # process with a line that names the invocation left unanswered.
+    # serve() posts a result itself. A 413 for a response posts Function.ResponseSizeTooLarge
+    # instead; another 4xx is reported on stderr and the loop goes on; a 5xx or a failed
+    # Runtime API ends the process with a line that names the invocation left unanswered.
 
-    def post_result(self, client, invocation, body, content_type, then_next=False):
-        """then_next: send the next GET /next in the same write (serve() asks for it unless
-        a stop is pending). Bodies over Lambda's limit go alone: their 413 is expected."""
-        try:
-            client.post_response(invocation.request_id, body, content_type,
-                                 then_next and len(body) <= PIPELINED_BODY_MAX)
-        except ResponseRejected as rejected:
-            if rejected.status != 413:
-                return self._post_failed(invocation, rejected)
-            from .errors import error_payload
+    def post_failed(self, client, invocation, body, failure):
+        """serve() posted `body` as the invocation's response and the Runtime API refused it
+        (ResponseRejected) or failed (RuntimeApiError)."""
+        if not isinstance(failure, ResponseRejected) or failure.status != 413:
+            return self._post_failed(invocation, failure)
+        from .errors import error_payload
 
-            self._post_error_payload(client, invocation, error_payload(
-                "Response payload size (%d bytes) exceeded maximum allowed payload size." % len(body),
-                RESPONSE_TOO_LARGE, [], invocation.request_id))
-        except RuntimeApiError as failure:
-            self._post_failed(invocation, failure)
+        self._post_error_payload(client, invocation, error_payload(
+            "Response payload size (%d bytes) exceeded maximum allowed payload size." % len(body),
+            RESPONSE_TOO_LARGE, [], invocation.request_id))
 
     def post_error(self, client, invocation, exc):
         from .errors import log_error, report_exception

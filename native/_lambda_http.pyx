@@ -20,9 +20,9 @@ body ends up contiguous at body_start and no second buffer is needed.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.unicode cimport PyUnicode_DecodeLatin1
+from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeLatin1, PyUnicode_GET_LENGTH
 from libc.stdlib cimport malloc, realloc, free
-from libc.string cimport memchr, memcpy, memmove
+from libc.string cimport memchr, memcmp, memcpy, memmove
 
 cdef extern from "string.h" nogil:
     void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen)
@@ -94,44 +94,112 @@ cdef Py_ssize_t parse_content_length(str value, Py_ssize_t max_body) except -2:
     return result
 
 
+# The names the Runtime API sends, in KnownHeader order (_lambda_http.pxd). The parser
+# notes where their values are while it validates the head; header() makes a string of one
+# only when asked. Dicts of headers (ResponseParser.headers, trailers) use these very
+# (interned, hash-cached) strings as keys.
+cdef tuple KNOWN_HEADER_NAMES = (
+    "content-type", "content-length", "date", "connection", "transfer-encoding",
+    "lambda-runtime-aws-request-id", "lambda-runtime-deadline-ms",
+    "lambda-runtime-invoked-function-arn", "lambda-runtime-trace-id",
+    "lambda-runtime-client-context", "lambda-runtime-cognito-identity",
+    "lambda-runtime-aws-tenant-id", "lambda-extension-identifier",
+)
+KNOWN_HEADERS = KNOWN_HEADER_NAMES
+cdef const char *known_names[KNOWN_COUNT]
+cdef Py_ssize_t known_lengths[KNOWN_COUNT]
+
+
+cdef void index_known_names() noexcept:
+    cdef Py_ssize_t i
+    for i in range(KNOWN_COUNT):
+        known_names[i] = <const char *>PyUnicode_1BYTE_DATA(KNOWN_HEADER_NAMES[i])  # kept alive by the tuple
+        known_lengths[i] = PyUnicode_GET_LENGTH(KNOWN_HEADER_NAMES[i])
+
+
+index_known_names()
+
+
+cdef inline int known_index(const char *lower, Py_ssize_t n) noexcept:
+    """KnownHeader of a lower-case name, or -1."""
+    cdef int i
+    for i in range(KNOWN_COUNT):
+        if known_lengths[i] == n and memcmp(known_names[i], lower, n) == 0:
+            return i
+    return -1
+
+
+cdef Py_ssize_t split_header_line(const char *buf, Py_ssize_t start, Py_ssize_t end, char *lower,
+                                  Py_ssize_t *name_len, Py_ssize_t *value_start,
+                                  Py_ssize_t *value_end) except -1:
+    """Validates the header line at buf[start:] (lines end with CRLF; the last one at `end`),
+    writes its name in lower case to `lower`, sets the value's bounds (outer SP/HTAB
+    stripped) and returns where the line ends."""
+    cdef Py_ssize_t line_end, colon, i, v_start, v_end
+    cdef const char *c
+    cdef unsigned char ch
+    line_end = find_crlf(buf, start, end + 2)
+    if line_end < 0 or line_end > end:
+        line_end = end
+    if buf[start] == b' ' or buf[start] == b'\t':
+        raise HttpProtocolError("obsolete header line folding")
+    c = <const char *>memchr(buf + start, b':', line_end - start)
+    if c == NULL or c == buf + start:
+        raise HttpProtocolError("malformed header line %r" % buf[start:min(line_end, start + 64)])
+    colon = c - buf
+    if colon - start > MAX_HEADER_NAME:
+        raise HttpProtocolError("header name of %d bytes" % (colon - start))
+    for i in range(start, colon):
+        ch = buf[i]
+        if ch == b' ' or ch == b'\t':
+            raise HttpProtocolError("whitespace in header name %r" % buf[start:colon].decode("latin-1")[:64])
+        if ch < 33 or ch >= 127:  # other controls, DEL and non-ASCII: not a token
+            raise HttpProtocolError("invalid character in header name %r" % buf[start:colon][:64])
+        lower[i - start] = <char>(ch + 32 if b'A' <= ch <= b'Z' else ch)
+    name_len[0] = colon - start
+    v_start = colon + 1
+    v_end = line_end
+    while v_start < v_end and (buf[v_start] == b' ' or buf[v_start] == b'\t'):
+        v_start += 1
+    while v_end > v_start and (buf[v_end - 1] == b' ' or buf[v_end - 1] == b'\t'):
+        v_end -= 1
+    value_start[0] = v_start
+    value_end[0] = v_end
+    return line_end
+
+
 cdef dict parse_header_lines(const char *buf, Py_ssize_t start, Py_ssize_t end, dict into):
     """Parses 'name: value' CRLF-terminated lines in buf[start:end] into a dict keyed by
     lower-case name. Repeated names are joined with ', ' (RFC 9110 5.3)."""
-    cdef Py_ssize_t line_end, colon, i, value_start, value_end
-    cdef const char *c
-    cdef unsigned char ch
+    cdef Py_ssize_t line_end, name_len, value_start, value_end
+    cdef int known
     cdef char lower[MAX_HEADER_NAME]
     while start < end:
-        line_end = find_crlf(buf, start, end + 2)
-        if line_end < 0 or line_end > end:
-            line_end = end
-        if buf[start] == b' ' or buf[start] == b'\t':
-            raise HttpProtocolError("obsolete header line folding")
-        c = <const char *>memchr(buf + start, b':', line_end - start)
-        if c == NULL or c == buf + start:
-            raise HttpProtocolError("malformed header line %r" % buf[start:min(line_end, start + 64)])
-        colon = c - buf
-        if colon - start > MAX_HEADER_NAME:
-            raise HttpProtocolError("header name of %d bytes" % (colon - start))
-        for i in range(start, colon):
-            ch = buf[i]
-            if ch == b' ' or ch == b'\t':
-                raise HttpProtocolError("whitespace in header name %r" % buf[start:colon].decode("latin-1")[:64])
-            if ch < 33 or ch >= 127:  # other controls, DEL and non-ASCII: not a token
-                raise HttpProtocolError("invalid character in header name %r" % buf[start:colon][:64])
-            lower[i - start] = <char>(ch + 32 if b'A' <= ch <= b'Z' else ch)
-        name = PyUnicode_DecodeLatin1(lower, colon - start, NULL)
-        value_start = colon + 1
-        value_end = line_end
-        while value_start < value_end and (buf[value_start] == b' ' or buf[value_start] == b'\t'):
-            value_start += 1
-        while value_end > value_start and (buf[value_end - 1] == b' ' or buf[value_end - 1] == b'\t'):
-            value_end -= 1
+        line_end = split_header_line(buf, start, end, lower, &name_len, &value_start, &value_end)
+        known = known_index(lower, name_len)
+        if known >= 0:
+            name = KNOWN_HEADER_NAMES[known]
+        else:
+            name = PyUnicode_DecodeLatin1(lower, name_len, NULL)
         value = PyUnicode_DecodeLatin1(buf + value_start, value_end - value_start, NULL)
         previous = into.get(name)
         into[name] = value if previous is None else previous + ", " + value
         start = line_end + 2
     return into
+
+
+cdef bint contains_ci(const char *value, Py_ssize_t n, const char *token, Py_ssize_t m) noexcept:
+    """Whether value holds token (given in lower case), ignoring ASCII case."""
+    cdef Py_ssize_t i, j
+    cdef unsigned char ch
+    for i in range(n - m + 1):
+        for j in range(m):
+            ch = value[i + j]
+            if (ch + 32 if b'A' <= ch <= b'Z' else ch) != <unsigned char>token[j]:
+                break
+        else:
+            return True
+    return False
 
 
 cdef class ResponseParser:
@@ -153,7 +221,8 @@ cdef class ResponseParser:
         self.pos = self.start
         self.head_scan = self.start
         self.status = 0
-        self.headers = None
+        self.lines_at = self.lines_end = -1
+        self._headers = None
         self.trailers = None
         self.keep_alive = True
         self.body_start = 0
@@ -254,7 +323,7 @@ cdef class ResponseParser:
 
         line_end = find_crlf(self.buf, self.start, head_end + 2)
         self.status = self._parse_status_line(self.start, line_end)
-        self.headers = parse_header_lines(self.buf, line_end + 2, head_end, {})
+        self._scan_header_lines(line_end + 2, head_end)
         self.pos = head_end + 4
         self.body_start = self.pos
 
@@ -280,21 +349,52 @@ cdef class ResponseParser:
             self.keep_alive = False
         return code
 
+    cdef int _scan_header_lines(self, Py_ssize_t start, Py_ssize_t end) except -1:
+        """Validates the header lines in buf[start:end] and notes where the known names'
+        values are: no Python object per header."""
+        cdef Py_ssize_t line_end, name_len, value_start, value_end
+        cdef int known
+        cdef char lower[MAX_HEADER_NAME]
+        self.lines_at = start - self.start
+        self.lines_end = end - self.start
+        self.known_repeated = False
+        for known in range(KNOWN_COUNT):
+            self.known_at[known] = -1
+        while start < end:
+            line_end = split_header_line(self.buf, start, end, lower, &name_len, &value_start, &value_end)
+            known = known_index(lower, name_len)
+            if known >= 0:
+                if self.known_at[known] >= 0:
+                    self.known_repeated = True  # header() asks the dict, which joins them
+                self.known_at[known] = value_start - self.start
+                self.known_len[known] = value_end - value_start
+            start = line_end + 2
+        return 0
+
     cdef int _decide_framing(self) except -1:
-        cdef dict headers = self.headers
-        connection = headers.get("connection")
-        if connection is not None and "close" in connection.lower():
-            self.keep_alive = False
-        transfer_encoding = headers.get("transfer-encoding")
+        cdef long long length
+        if self.known_repeated:
+            connection = self.header(H_CONNECTION)
+            if connection is not None and "close" in connection.lower():
+                self.keep_alive = False
+        elif self.known_at[H_CONNECTION] >= 0:
+            if contains_ci(self.buf + self.start + self.known_at[H_CONNECTION],
+                           self.known_len[H_CONNECTION], b"close", 5):
+                self.keep_alive = False
+        transfer_encoding = self.header(H_TRANSFER_ENCODING)
         if transfer_encoding is not None:
             codings = transfer_encoding.lower().split(",")
             if codings[len(codings) - 1].strip() != "chunked":
                 raise HttpProtocolError("unsupported Transfer-Encoding %r" % transfer_encoding[:64])
             self.state = CHUNK_SIZE
             return 0
-        content_length = headers.get("content-length")
-        if content_length is not None:
-            self.remaining = parse_content_length(content_length, self.max_body)
+        if self.known_at[H_CONTENT_LENGTH] >= 0:
+            length = self.header_number(H_CONTENT_LENGTH)
+            if length < 0:  # repeated, a list, or not a plain number: the general rules
+                length = parse_content_length(self.header(H_CONTENT_LENGTH), self.max_body)
+            elif length > self.max_body:
+                raise HttpProtocolError("body of %d bytes exceeds the %d byte limit" % (length, self.max_body))
+            self.remaining = length
             self.state = BODY_LENGTH
             return 0
         if self.status == 204 or self.status == 304:
@@ -303,6 +403,63 @@ cdef class ResponseParser:
         self.keep_alive = False
         self.state = BODY_UNTIL_CLOSE
         return 0
+
+    # -- headers of the current message (after parse() returned 1, until consume()) -----
+
+    cdef dict headers_dict(self):
+        """All headers, keyed by lower-case name, repeats joined; None before a head."""
+        if self._headers is None and self.lines_at >= 0:
+            self._headers = parse_header_lines(self.buf, self.start + self.lines_at,
+                                               self.start + self.lines_end, {})
+        return self._headers
+
+    cdef str header(self, int which):
+        """A known header's value, or None."""
+        if self.known_repeated:
+            return self.headers_dict().get(KNOWN_HEADER_NAMES[which])
+        if self.lines_at < 0 or self.known_at[which] < 0:
+            return None
+        return PyUnicode_DecodeLatin1(self.buf + self.start + self.known_at[which], self.known_len[which], NULL)
+
+    cdef bint header_is(self, int which, const char *value, Py_ssize_t n) except -1:
+        """Whether a known header is there with exactly this value."""
+        if self.known_repeated:
+            return self.header(which) == value[:n].decode("latin-1")
+        return (self.lines_at >= 0 and self.known_at[which] >= 0 and self.known_len[which] == n
+                and memcmp(self.buf + self.start + self.known_at[which], value, n) == 0)
+
+    cdef long long header_number(self, int which) except -2:
+        """A known header's value as a non-negative decimal number (at most 18 digits), or -1
+        when it is missing or anything else."""
+        cdef const char *value
+        cdef Py_ssize_t i, n
+        cdef long long result = 0
+        if self.known_repeated or self.lines_at < 0 or self.known_at[which] < 0:
+            return -1
+        n = self.known_len[which]
+        value = self.buf + self.start + self.known_at[which]
+        if not 0 < n <= 18:
+            return -1
+        for i in range(n):
+            if not (b'0' <= value[i] <= b'9'):
+                return -1
+            result = result * 10 + (value[i] - 48)
+        return result
+
+    @property
+    def headers(self):
+        return self.headers_dict()
+
+    def known_headers(self):
+        """{name: value} of the known names present, read the way the runtime loop reads
+        them (header()): tests compare it with `headers`."""
+        cdef int i
+        found = {}
+        for i in range(KNOWN_COUNT):
+            value = self.header(i)
+            if value is not None:
+                found[KNOWN_HEADER_NAMES[i]] = value
+        return found
 
     cdef bint _parse_chunk_size(self) except -1:
         cdef Py_ssize_t line_end = find_crlf(self.buf, self.pos, self.end)
@@ -424,7 +581,8 @@ cdef class ResponseParser:
         """The next complete Response, or None if more bytes are needed."""
         if not self.parse():
             return None
-        response = Response(self.status, self.headers, self.trailers, self.body(), self.keep_alive)
+        response = Response(self.status, self.headers_dict(), self.trailers, self.body(), self.keep_alive,
+                            self.known_headers())
         self.consume()
         return response
 
@@ -432,7 +590,8 @@ cdef class ResponseParser:
         """Signals EOF: returns the final Response completed by the close, or None."""
         if not self.finish_at_eof():
             return None
-        response = Response(self.status, self.headers, self.trailers, self.body(), False)
+        response = Response(self.status, self.headers_dict(), self.trailers, self.body(), False,
+                            self.known_headers())
         self.consume()
         return response
 
@@ -448,10 +607,11 @@ cdef class ResponseParser:
 class Response:
     """One parsed response (tests and slow paths; the loop reads the parser directly)."""
 
-    __slots__ = ("status", "headers", "trailers", "body", "keep_alive")
+    __slots__ = ("status", "headers", "trailers", "body", "keep_alive", "known_headers")
 
-    def __init__(self, status, headers, trailers, body, keep_alive):
+    def __init__(self, status, headers, trailers, body, keep_alive, known_headers=None):
         self.status = status
+        self.known_headers = known_headers  # the KNOWN_HEADERS as the runtime loop reads them
         self.headers = headers
         self.trailers = trailers or {}
         self.body = body

@@ -41,6 +41,7 @@ cdef extern from "sys/socket.h" nogil:
         MSG_NOSIGNAL
         SOL_SOCKET
         SO_KEEPALIVE
+        SO_RCVTIMEO
     int socket(int domain, int type, int protocol)
     int connect(int fd, const sockaddr *addr, socklen_t len)
     ssize_t recv(int fd, void *buf, size_t n, int flags)
@@ -77,6 +78,11 @@ cdef extern from "poll.h" nogil:
     enum:
         POLLIN
     int poll(pollfd *fds, unsigned long nfds, int timeout)
+
+cdef extern from "sys/time.h" nogil:
+    struct timeval:
+        long tv_sec
+        long tv_usec
 
 cdef extern from "time.h" nogil:
     struct timespec:

@@ -80,6 +80,7 @@ def parse_all(http, pieces, close=True):
             if r is None:
                 break
             got.append((r.status, r.body, dict(r.headers), dict(r.trailers)))
+            assert r.known_headers == {k: v for k, v in r.headers.items() if k in http.KNOWN_HEADERS}
     if close:
         r = parser.close()
         if r is not None:

@@ -60,6 +60,25 @@ def test_headers_are_case_insensitive_and_repeats_joined(http):
     assert response.headers["x-a"] == "1, 2"
 
 
+def test_known_headers_read_in_place_agree_with_the_dict(http):
+    """The runtime loop reads the Lambda-Runtime-* headers in place (no dict): same values,
+    case-insensitive names, stripped values, repeats joined, unknown names left out."""
+    parser = http.ResponseParser()
+    parser.feed(b"HTTP/1.1 200 OK\r\nLAMBDA-Runtime-Aws-Request-ID:  abc \r\n"
+                b"Lambda-Runtime-Deadline-Ms: 1700000000000\r\nX-Other: y\r\n"
+                b"Lambda-Runtime-Trace-Id: Root=1-a;Sampled=0\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 2\r\n\r\n{}")
+    response = parser.next_response()
+    assert response.known_headers == {
+        "lambda-runtime-aws-request-id": "abc", "lambda-runtime-deadline-ms": "1700000000000",
+        "lambda-runtime-trace-id": "Root=1-a;Sampled=0", "content-type": "application/json",
+        "content-length": "2"}
+    assert response.headers["x-other"] == "y"
+    parser.feed(b"HTTP/1.1 200 OK\r\nLambda-Runtime-Trace-Id: a\r\nlambda-runtime-trace-id: b\r\n"
+                b"Content-Length: 0\r\n\r\n")
+    assert parser.next_response().known_headers == {"lambda-runtime-trace-id": "a, b", "content-length": "0"}
+
+
 def test_trailers_are_returned(http):
     parser = http.ResponseParser()
     parser.feed(RESPONSES["chunked-with-trailers"][0])
