@@ -60,6 +60,16 @@ def test_context_defaults_without_optional_headers(start_bootstrap, api):
     assert fields["tenant_id"] is None
 
 
+def test_a_context_changed_by_the_handler_does_not_leak_into_the_next(start_bootstrap, api):
+    """The function's settings live on the class and the empty identity is made per context:
+    a handler that writes to its context changes only that one."""
+    start_bootstrap("echo.mutate_context")
+    expected = {"identity_id": None, "function_name": "mock-function", "w3c": {}, "no_client_context": True,
+                "extra": False}
+    assert invoke(api, {}).json() == expected
+    assert invoke(api, {}).json() == expected
+
+
 @pytest.mark.parametrize("value", ["soon", "\u00b2", "-5", "1" * 19, ""])
 def test_unusable_deadline_header_means_no_time_left(start_bootstrap, api, value):
     start_bootstrap("echo.context_fields")

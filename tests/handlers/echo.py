@@ -35,6 +35,17 @@ def context_fields(event, context):
     }
 
 
+def mutate_context(event, context):
+    """What the context held, then changes it: nothing may carry over to the next one."""
+    seen = {"identity_id": context.identity.cognito_identity_id, "function_name": context.function_name,
+            "w3c": context.w3c(), "no_client_context": context.client_context is None,
+            "extra": hasattr(context, "extra")}
+    context.identity.cognito_identity_id = "changed"
+    context.function_name = "changed"
+    context.extra = "changed"
+    return seen
+
+
 def returns(event, context):
     """Returns what the event names, to test the marshaller."""
     import decimal
