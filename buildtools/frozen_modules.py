@@ -48,6 +48,16 @@ FROZEN = {
 }
 
 
+# Modules served as a stub instead of their stdlib code. zipimport: CPython's start-up
+# imports it (and with it `time`, which reads the time zone) only to put zipimporter on
+# sys.path_hooks; a bootstrap imports nothing from zip archives, and "no zipimporter" is an
+# outcome the start-up accepts. `import zipimport` raises ImportError (pkgutil expects that).
+STUBS = {
+    "zipimport": 'raise ImportError("zipimport is not part of this Lambda bootstrap: '
+                 'nothing is imported from zip archives")\n',
+}
+
+
 def applies(version=sys.version_info):
     """Deepfreeze exists in CPython 3.11 only (3.12 changed it, 3.13 removed it)."""
     return version[:2] == (3, 11)
@@ -64,8 +74,11 @@ def source_path(module, stdlib=None):
 
 
 def bytecode(module, path):
-    with open(path, "rb") as f:
-        source = f.read()
+    if module in STUBS:
+        source = STUBS[module]
+    else:
+        with open(path, "rb") as f:
+            source = f.read()
     return marshal.dumps(compile(source, "<frozen %s>" % module, "exec", dont_inherit=True, optimize=0))
 
 

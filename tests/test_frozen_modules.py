@@ -51,6 +51,13 @@ def test_bytecode_is_the_modules_own(tmp_path):
     assert frozen_modules.source_path("no_such_module_here") is None
 
 
+def test_zipimport_is_a_stub_that_refuses_to_import():
+    code = marshal.loads(frozen_modules.bytecode("zipimport", frozen_modules.source_path("zipimport")))
+    assert code.co_filename == "<frozen zipimport>"
+    with pytest.raises(ImportError, match="not part of this Lambda bootstrap"):
+        exec(code, {})
+
+
 def test_missing_sources_become_import_errors():
     source = frozen_modules.c_source(stdlib=str(ROOT))  # no stdlib there: every module missing
     assert source.count("lambda_missing_frozen(\"") == len(frozen_modules.FROZEN)

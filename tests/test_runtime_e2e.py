@@ -307,15 +307,23 @@ def test_lean_start_up(start_bootstrap, api):
 
 def test_frozen_modules_without_deepfreeze(start_bootstrap, api):
     """CPython's deep-frozen modules are replaced by marshalled bytecode (buildtools/
-    frozen_modules.py): the interpreter starts from it (importlib's bootstrap, zipimport),
-    and the frozen importer unmarshals a module's code again on demand."""
+    frozen_modules.py): the interpreter starts from it (importlib's bootstrap), and the
+    frozen importer unmarshals a module's code again on demand."""
     start_bootstrap("echo.frozen")
-    answer = invoke(api, {"modules": ["_frozen_importlib", "_frozen_importlib_external", "zipimport"]}).json()
+    answer = invoke(api, {"modules": ["_frozen_importlib", "_frozen_importlib_external"]}).json()
     assert answer == {
         name: {"is_frozen": True, "origin": "frozen", "code_file": "<frozen %s>" % module, "unmarshalled": True}
         for name, module in [("_frozen_importlib", "importlib._bootstrap"),
-                             ("_frozen_importlib_external", "importlib._bootstrap_external"),
-                             ("zipimport", "zipimport")]}
+                             ("_frozen_importlib_external", "importlib._bootstrap_external")]}
+
+
+def test_zipimport_is_left_out(start_bootstrap, api):
+    """The start-up does not load zipimport (nor `time` with it): no zipimporter path hook,
+    and importing it says why (buildtools/frozen_modules.py STUBS)."""
+    start_bootstrap("echo.zipimport_state")
+    answer = invoke(api, {}).json()
+    assert answer["path_hooks"] == [] and answer["loaded"] == []
+    assert answer["import_error"].startswith("zipimport is not part of this Lambda bootstrap")
 
 
 def test_inspect_works_on_compiled_code(start_bootstrap, api):

@@ -119,6 +119,19 @@ def frozen(event, context):
     return answer
 
 
+def zipimport_state(event, context):
+    """sys.path_hooks' zipimporter, whether zipimport/time were loaded, and importing it."""
+    import sys
+
+    answer = {"path_hooks": [hook.__name__ for hook in sys.path_hooks if "zip" in hook.__name__],
+              "loaded": sorted(name for name in ("zipimport", "time") if name in sys.modules)}
+    try:
+        import zipimport  # noqa: F401
+    except ImportError as error:
+        answer["import_error"] = str(error)
+    return answer
+
+
 def argv(event, context):
     import sys
 
