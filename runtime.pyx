@@ -827,19 +827,74 @@ cdef int put_error_headers(Head *head, str error_type, bytes xray_cause) except 
     return 0
 
 
+cdef Invocation current = None  # the invocation serve() is on (or was last on)
+
+
+def current_invocation():
+    """The Invocation serve() is on (or was last on), None before the first: log records
+    name its request id."""
+    return current
+
+
+cdef class Contract:
+    """What serve() takes from lambda_runtime.function.Function, read once."""
+    cdef object function, handler, context_class, loads, dumps, environ_data, trace_key, fs_encoding
+    cdef bint raw
+
+    def __cinit__(self, function):
+        self.function = function
+        self.handler = function.handler
+        self.raw = function.raw
+        self.context_class = function.context_class
+        self.loads = function.loads
+        self.dumps = function.dumps
+        self.environ_data, self.trace_key, self.fs_encoding = function.trace_environ
+
+    cdef void begin(self, Invocation inv) except *:
+        """Makes inv the current invocation; _X_AMZN_TRACE_ID follows it."""
+        global current
+        current = inv
+        if inv.trace_id is not None:
+            self.environ_data[self.trace_key] = inv.trace_id.encode(self.fs_encoding, "surrogateescape")
+        else:
+            self.environ_data.pop(self.trace_key, None)
+
+    cdef object call_handler(self, Invocation inv):
+        """handler(event, context): the event as bytes in raw mode or for a content type other
+        than JSON, else loads() of them."""
+        if self.raw or inv.content_type != JSON_CONTENT_TYPE:
+            event = inv.body
+        else:
+            try:
+                event = self.loads(inv.body)
+            except ValueError as error:
+                raise self.function.unmarshal_error(error) from None
+        return self.handler(event, self.context_class(inv))
+
+    cdef tuple encode(self, result):
+        """(body, content type) for a handler's result: bytes-like as they are, a str as UTF-8
+        text in raw mode, anything else as JSON."""
+        if isinstance(result, (bytes, bytearray, memoryview)):
+            return bytes(result), (b"application/octet-stream" if self.raw else b"application/unknown")
+        if self.raw and isinstance(result, str):
+            return (<str>result).encode("utf-8"), b"text/plain; charset=utf-8"
+        try:
+            return self.dumps(result), b"application/json"
+        except (TypeError, ValueError, OverflowError, RecursionError) as error:
+            raise self.function.marshal_error(error) from None
+
+
 def serve(RuntimeApiClient client, function, long long max_invocations=-1):
     """The invocation loop. `function` (lambda_runtime.function.Function) supplies the
     handler and the Python-level contract; this loop moves bytes and calls it.
     Raises Shutdown when request_stop() was called, once no invocation is in progress."""
     global invocation_active
+    cdef Contract contract = Contract(function)
     cdef Invocation inv
     cdef long long served = 0
     cdef bytes body
     cdef type plain_type = type(None)  # the last result type found not to be a stream
-    invoke = function.invoke
-    encode = function.encode_result
     is_stream = function.is_stream
-    post_error = function.post_error
     while served != max_invocations:
         if stop_requested:
             # A GET /next pipelined before the stop request may be answered with an
@@ -856,15 +911,16 @@ def serve(RuntimeApiClient client, function, long long max_invocations=-1):
         invocation_active = True
         try:
             try:
-                result = invoke(inv)
+                contract.begin(inv)
+                result = contract.call_handler(inv)
                 if type(result) is not plain_type:
                     if is_stream(result):
                         function.stream(client, inv, result)
                         continue
                     plain_type = type(result)
-                body, content_type = encode(result)
+                body, content_type = contract.encode(result)
             except Exception as exc:
-                post_error(client, inv, exc)
+                function.post_error(client, inv, exc)
                 continue
             try:
                 # Bodies over Lambda's limit go alone: their 413 is expected (see post()).

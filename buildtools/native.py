@@ -1,8 +1,9 @@
 """Cython sources -> C (for the Nuitka build) or -> extension modules (for tests).
 
-The runtime's native modules: runtime.pyx is the built-in module _lambda_runtime and
-native/_lambda_http.pyx the HTTP parser it cimports. A handler directory may add its own
-.pyx files; each becomes a built-in module named after the file.
+The runtime's native modules: runtime.pyx is the built-in module _lambda_runtime,
+native/_lambda_http.pyx the HTTP parser it cimports and native/_lambda_json.pyx the JSON
+fast path lambda_runtime.marshal wraps. A handler directory may add its own .pyx files;
+each becomes a built-in module named after the file.
 """
 
 import os
@@ -15,6 +16,7 @@ NATIVE_DIR = os.path.join(ROOT, "native")
 
 RUNTIME_MODULES = (
     ("_lambda_http", os.path.join(NATIVE_DIR, "_lambda_http.pyx")),
+    ("_lambda_json", os.path.join(NATIVE_DIR, "_lambda_json.pyx")),
     ("_lambda_runtime", os.path.join(ROOT, "runtime.pyx")),
 )
 

@@ -1,14 +1,16 @@
 """The Python side of one invocation: what serve() in runtime.pyx calls.
 
-serve() owns the loop and the bytes; Function owns the contract: how the event is
-decoded, what the context holds, how results and errors are encoded and posted, and
-what happens when the Runtime API refuses a post.
+serve() owns the loop and the bytes: it marks the invocation current (log records,
+_X_AMZN_TRACE_ID), decodes the event, builds the context and encodes the result with what
+Function gives it. Function owns the contract: the handler, the marshaller and the context
+class, the errors for an event or a result that does not convert, streaming, and what
+happens when the Runtime API refuses a post.
 """
 
 import os
 import sys
 
-from _lambda_runtime import ResponseRejected, RuntimeApiError
+from _lambda_runtime import ResponseRejected, RuntimeApiError, current_invocation
 
 from . import marshal
 from .context import LambdaContext
@@ -19,62 +21,44 @@ RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 
 
 class Function:
+    context_class = LambdaContext            # raises ContextUnmarshalError for bad headers
+    loads = marshal.event_codec.loads        # bytes -> event; ValueError
+    dumps = marshal.event_codec.dumps        # result -> bytes; TypeError, ValueError, ...
+
     def __init__(self, handler, log_format="Text"):
         self.log_format = log_format
-        self.request_id = None
-        self.tenant_id = None
-        self._environ_data = os.environ._data  # os.environ's bytes mapping (POSIX)
-        self._trace_key = os.environ.encodekey("_X_AMZN_TRACE_ID")
-        self._fs_encoding = sys.getfilesystemencoding()
+        # os.environ's bytes mapping (POSIX), the trace id's key and the encoding of values:
+        # serve() sets the trace id there only, no setenv(): glibc never frees a replaced
+        # value and every invocation brings a new one (14 MB of RSS per 100,000 invocations).
+        self.trace_environ = (os.environ._data, os.environ.encodekey("_X_AMZN_TRACE_ID"),
+                              sys.getfilesystemencoding())
         self.set_handler(handler)
 
     def set_handler(self, handler):
         self.handler = handler
         self.raw = bool(getattr(handler, "__lambda_raw__", False))
 
-    def current_invocation(self):
+    @staticmethod
+    def current_invocation():
         """(request id, tenant id) of the invocation in progress, for log records."""
-        return self.request_id, self.tenant_id
+        invocation = current_invocation()
+        return (None, None) if invocation is None else (invocation.request_id, invocation.tenant_id)
 
     # -- per invocation ---------------------------------------------------------
 
-    def invoke(self, invocation):
-        """The handler's result (or its exception) for one invocation. The invocation becomes
-        the current one (log records, _X_AMZN_TRACE_ID), the event is decoded and the context
-        built (ContextUnmarshalError for bad context headers). serve() makes this one call
-        per invocation, so it is written out in one function."""
-        self.request_id = invocation.request_id
-        self.tenant_id = invocation.tenant_id
-        # os.environ's mapping only, no setenv(): glibc never frees a replaced value and
-        # every invocation brings a new trace id (14 MB of RSS per 100,000 invocations).
-        trace_id = invocation.trace_id
-        if trace_id is not None:
-            self._environ_data[self._trace_key] = trace_id.encode(self._fs_encoding, "surrogateescape")
-        else:
-            self._environ_data.pop(self._trace_key, None)
-        if self.raw or invocation.content_type != "application/json":
-            event = invocation.body
-        else:
-            try:
-                event = marshal.loads(invocation.body)
-            except ValueError as error:
-                from .errors import UnmarshalError
+    @staticmethod
+    def unmarshal_error(error):
+        """The exception for an event that loads() refused with `error`."""
+        from .errors import UnmarshalError
 
-                raise UnmarshalError("Unable to unmarshal input: %s" % error) from None
-        return self.handler(event, LambdaContext(invocation))
+        return UnmarshalError("Unable to unmarshal input: %s" % error)
 
-    def encode_result(self, result):
-        """(body bytes, content type) for a handler's return value."""
-        if isinstance(result, (bytes, bytearray, memoryview)):
-            return bytes(result), (b"application/octet-stream" if self.raw else b"application/unknown")
-        if self.raw and isinstance(result, str):
-            return result.encode("utf-8"), b"text/plain; charset=utf-8"
-        try:
-            return marshal.dumps(result).encode("utf-8"), b"application/json"
-        except (TypeError, ValueError, OverflowError, RecursionError) as error:
-            from .errors import MarshalError, safe_str
+    @staticmethod
+    def marshal_error(error):
+        """The exception for a result that dumps() refused with `error`."""
+        from .errors import MarshalError, safe_str
 
-            raise MarshalError("Unable to marshal response: %s" % safe_str(error)) from None
+        return MarshalError("Unable to marshal response: %s" % safe_str(error))
 
     @staticmethod
     def is_stream(result):

@@ -9,6 +9,7 @@ such, tuples as lists, non-string keys as strings, Decimal as its number text.
 import sys
 
 import _json
+from _lambda_json import Codec
 
 _WHITESPACE = " \t\n\r"
 
@@ -171,3 +172,9 @@ def _key(key):
     if _is_decimal(key):
         return str(key)
     raise TypeError("keys must be str, int, float, bool or None, not %s" % type(key).__name__)
+
+
+# The loop's fast path (native/_lambda_json.pyx): the same scanner and encoder driven from
+# C, falling back to loads/dumps above for anything else. event_codec.loads(bytes) -> value,
+# event_codec.dumps(value) -> bytes.
+event_codec = Codec(_scan_once, _encode_unchecked, loads, dumps)
