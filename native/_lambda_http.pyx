@@ -554,6 +554,8 @@ cdef class ResponseParser:
         cdef Py_ssize_t keep, n = self.end - self.start
         if self.state != HEAD or self.pos != self.start:
             return True
+        if n >= 7 and memcmp(here, b"HTTP/1.", 7) == 0:
+            return True  # the usual case: the answer starts right here
         found = <const char *>memmem(here, n, b"HTTP/1.", 7)
         if memmem(here, (found - here) if found != NULL else n, b"\r\n", 2) != NULL:
             return True
