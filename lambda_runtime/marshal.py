@@ -174,7 +174,7 @@ def _key(key):
     raise TypeError("keys must be str, int, float, bool or None, not %s" % type(key).__name__)
 
 
-# The loop's fast path (native/_lambda_json.pyx): the same scanner and encoder driven from
-# C, falling back to loads/dumps above for anything else. event_codec.loads(bytes) -> value,
+# The loop's fast path (native/_lambda_json.pyx), which leaves anything but plain JSON and
+# plain values to loads/dumps above. event_codec.loads(bytes) -> value,
 # event_codec.dumps(value) -> bytes.
-event_codec = Codec(_scan_once, _encode_unchecked, loads, dumps)
+event_codec = Codec(loads, dumps)

@@ -1,76 +1,566 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
-"""JSON for the invocation loop: the stdlib's C scanner and encoder (_json), driven from C.
+"""JSON for the invocation loop, in C: events read from their bytes, results written as bytes.
 
-lambda_runtime.marshal owns the rules (what awslambdaric reads and writes) and makes the
-scanner and the encoder; Codec runs them without the Python-level steps around each call:
-UTF-8 decoding by name, whitespace skipped character by character, the encoder's chunks
-joined into a str and encoded again. Input off the common path (a BOM, a syntax error, a
-value the encoder refuses, a Decimal) goes to marshal's own loads/dumps, which give the
-exact result or error.
+lambda_runtime.marshal owns the rules (what awslambdaric reads and writes, as json does);
+Codec is its fast path for the loop. Events are read from the UTF-8 bytes where they lie
+(read_value), results written straight into one byte buffer (write_value), for plain JSON
+and the plain types a handler returns (dict with str keys, list, tuple, str, int, float,
+bool, None). Anything else (NaN/Infinity, another type, a subclass, nesting past
+MAX_DEPTH, a cycle, an error) goes to marshal's own loads/dumps, which decide.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.long cimport PyLong_AsLongLongAndOverflow
+from cpython.mem cimport PyMem_Free
 from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeUTF8, PyUnicode_GET_LENGTH
-from libc.string cimport memcpy
+from libc.math cimport isfinite
+from libc.stdlib cimport free, malloc, realloc
+from cpython.unicode cimport PyUnicode_DecodeLatin1
+from libc.string cimport memcmp, memcpy, strlen
 
 cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object o)
+    int PyUnicode_KIND(object o)
+    void *PyUnicode_DATA(object o)
+    Py_UCS4 PyUnicode_READ(int kind, void *data, Py_ssize_t index)
+    char *PyOS_double_to_string(double val, char format_code, int precision, int flags, int *ptype) except NULL
+    double PyOS_string_to_double(const char *s, char **endptr, void *overflow_exception) except? -1.0
+    int Py_DTSF_ADD_DOT_0
+
+DEF MAX_DEPTH = 200         # deeper values go to marshal (which tells a cycle from depth)
+DEF INITIAL_OUT = 256
 
 
-cdef inline bint is_json_space(Py_UCS4 c) noexcept:
-    return c == u' ' or c == u'\t' or c == u'\n' or c == u'\r'
+# -- the encoder ----------------------------------------------------------------------
+
+cdef struct Out:
+    char *data
+    Py_ssize_t len
+    Py_ssize_t cap
+
+
+cdef int out_grow(Out *out, Py_ssize_t n) except -1:
+    cdef Py_ssize_t cap = out.cap * 2
+    cdef char *grown
+    while cap < out.len + n:
+        cap *= 2
+    grown = <char *>realloc(out.data, cap)
+    if grown == NULL:
+        raise MemoryError()
+    out.data = grown
+    out.cap = cap
+    return 0
+
+
+cdef inline int put(Out *out, const char *s, Py_ssize_t n) except -1:
+    if out.len + n > out.cap:
+        out_grow(out, n)
+    memcpy(out.data + out.len, s, n)
+    out.len += n
+    return 0
+
+
+cdef const char *HEX = b"0123456789abcdef"
+
+
+cdef int put_hex4(Out *out, unsigned int code) except -1:
+    cdef char esc[6]
+    esc[0] = b'\\'
+    esc[1] = b'u'
+    esc[2] = HEX[(code >> 12) & 15]
+    esc[3] = HEX[(code >> 8) & 15]
+    esc[4] = HEX[(code >> 4) & 15]
+    esc[5] = HEX[code & 15]
+    return put(out, esc, 6)
+
+
+cdef int put_escape(Out *out, unsigned int code) except -1:
+    """One character outside ' '..'~' (or a quote or backslash), as json's ASCII encoder
+    writes it: a short escape, else \\uXXXX, a surrogate pair past the BMP."""
+    if code == 34:
+        return put(out, b'\\"', 2)
+    if code == 92:
+        return put(out, b"\\\\", 2)
+    if code == 10:
+        return put(out, b"\\n", 2)
+    if code == 13:
+        return put(out, b"\\r", 2)
+    if code == 9:
+        return put(out, b"\\t", 2)
+    if code == 8:
+        return put(out, b"\\b", 2)
+    if code == 12:
+        return put(out, b"\\f", 2)
+    if code >= 0x10000:
+        code -= 0x10000
+        put_hex4(out, 0xd800 | ((code >> 10) & 0x3ff))
+        code = 0xdc00 | (code & 0x3ff)
+    return put_hex4(out, code)
+
+
+cdef int write_str(Out *out, str s) except -1:
+    cdef Py_ssize_t i, run = 0, n = PyUnicode_GET_LENGTH(s)
+    cdef const unsigned char *ascii
+    cdef int kind
+    cdef void *data
+    cdef unsigned int c
+    put(out, b'"', 1)
+    if PyUnicode_IS_ASCII(s):
+        ascii = PyUnicode_1BYTE_DATA(s)
+        for i in range(n):
+            c = ascii[i]
+            if c < 32 or c > 126 or c == 34 or c == 92:
+                put(out, <const char *>ascii + run, i - run)
+                put_escape(out, c)
+                run = i + 1
+        put(out, <const char *>ascii + run, n - run)
+    else:
+        kind = PyUnicode_KIND(s)
+        data = PyUnicode_DATA(s)
+        for i in range(n):
+            c = <unsigned int>PyUnicode_READ(kind, data, i)
+            if 32 <= c <= 126 and c != 34 and c != 92:
+                out_char(out, <char>c)
+            else:
+                put_escape(out, c)
+    return put(out, b'"', 1)
+
+
+cdef inline int out_char(Out *out, char c) except -1:
+    if out.len + 1 > out.cap:
+        out_grow(out, 1)
+    out.data[out.len] = c
+    out.len += 1
+    return 0
+
+
+cdef int write_int(Out *out, object value) except -1:
+    cdef int overflow = 0
+    cdef long long n = PyLong_AsLongLongAndOverflow(value, &overflow)
+    cdef char digits[24]
+    cdef int i = 24
+    cdef bint negative
+    cdef unsigned long long u
+    if overflow:
+        text = int.__repr__(value)
+        return put(out, <const char *>PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text))
+    negative = n < 0
+    u = <unsigned long long>(-(n + 1)) + 1 if negative else <unsigned long long>n
+    while True:
+        i -= 1
+        digits[i] = <char>(48 + u % 10)
+        u //= 10
+        if u == 0:
+            break
+    if negative:
+        i -= 1
+        digits[i] = b'-'
+    return put(out, digits + i, 24 - i)
+
+
+cdef int write_float(Out *out, double value) except -1:
+    cdef char *text
+    if not isfinite(value):
+        if value != value:
+            return put(out, b"NaN", 3)
+        return put(out, b"Infinity", 8) if value > 0 else put(out, b"-Infinity", 9)
+    text = PyOS_double_to_string(value, b'r', 0, Py_DTSF_ADD_DOT_0, NULL)
+    try:
+        put(out, text, strlen(text))
+    finally:
+        PyMem_Free(text)
+    return 0
+
+
+cdef bint write_value(Out *out, object value, int depth) except -1:
+    """Appends value as JSON; False (with out partly written) for a value left to marshal."""
+    cdef type kind = type(value)
+    cdef bint first = True
+    if kind is str:
+        write_str(out, <str>value)
+    elif value is None:
+        put(out, b"null", 4)
+    elif value is True:
+        put(out, b"true", 4)
+    elif value is False:
+        put(out, b"false", 5)
+    elif kind is int:
+        write_int(out, value)
+    elif kind is float:
+        write_float(out, <double>value)
+    elif depth >= MAX_DEPTH:
+        return False
+    elif kind is dict:
+        out_char(out, b'{')
+        for key, item in (<dict>value).items():
+            if type(key) is not str:
+                return False
+            if not first:
+                put(out, b", ", 2)
+            first = False
+            write_str(out, <str>key)
+            put(out, b": ", 2)
+            if not write_value(out, item, depth + 1):
+                return False
+        out_char(out, b'}')
+    elif kind is list or kind is tuple:
+        out_char(out, b'[')
+        for item in value:
+            if not first:
+                put(out, b", ", 2)
+            first = False
+            if not write_value(out, item, depth + 1):
+                return False
+        out_char(out, b']')
+    else:
+        return False
+    return True
+
+
+# -- the decoder ----------------------------------------------------------------------
+# A JSON text in UTF-8 bytes, read where it lies. Any input it does not take as plain
+# JSON (NaN/Infinity, an error, a number past 18 digits, nesting past MAX_DEPTH, a lone
+# surrogate escape) raises _LeftToMarshal; loads() then asks marshal, which decides.
+
+class _LeftToMarshal(Exception):
+    pass
+
+
+cdef struct Src:
+    const unsigned char *p
+    Py_ssize_t n
+    Py_ssize_t i
+
+
+cdef inline void skip_space(Src *s) noexcept:
+    while s.i < s.n and (s.p[s.i] == 32 or s.p[s.i] == 10 or s.p[s.i] == 13 or s.p[s.i] == 9):
+        s.i += 1
+
+
+cdef inline int expect(Src *s, const char *word, Py_ssize_t n) except -1:
+    if s.n - s.i < n or memcmp(s.p + s.i, word, n) != 0:
+        raise _LeftToMarshal()
+    s.i += n
+    return 0
+
+
+cdef object read_value(Src *s, int depth):
+    cdef unsigned char c
+    skip_space(s)
+    if s.i >= s.n:
+        raise _LeftToMarshal()
+    c = s.p[s.i]
+    if c == b'"':
+        s.i += 1
+        return read_string(s)
+    if c == b'{':
+        return read_object(s, depth)
+    if c == b'[':
+        return read_array(s, depth)
+    if c == b'-' or b'0' <= c <= b'9':
+        return read_number(s)
+    if c == b't':
+        expect(s, b"true", 4)
+        return True
+    if c == b'f':
+        expect(s, b"false", 5)
+        return False
+    if c == b'n':
+        expect(s, b"null", 4)
+        return None
+    raise _LeftToMarshal()
+
+
+cdef dict read_object(Src *s, int depth):
+    cdef dict result = {}
+    if depth >= MAX_DEPTH:
+        raise _LeftToMarshal()
+    s.i += 1
+    skip_space(s)
+    if s.i < s.n and s.p[s.i] == b'}':
+        s.i += 1
+        return result
+    while True:
+        if s.i >= s.n or s.p[s.i] != b'"':
+            raise _LeftToMarshal()
+        s.i += 1
+        key = read_key(s)
+        skip_space(s)
+        if s.i >= s.n or s.p[s.i] != b':':
+            raise _LeftToMarshal()
+        s.i += 1
+        result[key] = read_value(s, depth + 1)
+        skip_space(s)
+        if s.i < s.n and s.p[s.i] == b',':
+            s.i += 1
+            skip_space(s)
+            continue
+        if s.i < s.n and s.p[s.i] == b'}':
+            s.i += 1
+            return result
+        raise _LeftToMarshal()
+
+
+cdef list read_array(Src *s, int depth):
+    cdef list result = []
+    if depth >= MAX_DEPTH:
+        raise _LeftToMarshal()
+    s.i += 1
+    skip_space(s)
+    if s.i < s.n and s.p[s.i] == b']':
+        s.i += 1
+        return result
+    while True:
+        result.append(read_value(s, depth + 1))
+        skip_space(s)
+        if s.i < s.n and s.p[s.i] == b',':
+            s.i += 1
+            continue
+        if s.i < s.n and s.p[s.i] == b']':
+            s.i += 1
+            return result
+        raise _LeftToMarshal()
+
+
+cdef object read_number(Src *s):
+    """-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: an int of at most 18 digits, or a float
+    read by the same routine as float() (json's own)."""
+    cdef Py_ssize_t start = s.i, digits = 0
+    cdef long long value = 0
+    cdef bint negative = False, is_float = False
+    cdef char text[64]
+    if s.p[s.i] == b'-':
+        negative = True
+        s.i += 1
+    if s.i >= s.n or not (b'0' <= s.p[s.i] <= b'9'):
+        raise _LeftToMarshal()  # "-Infinity", or an error
+    if s.p[s.i] == b'0':
+        s.i += 1
+        digits = 1
+    else:
+        while s.i < s.n and b'0' <= s.p[s.i] <= b'9':
+            value = value * 10 + (s.p[s.i] - 48) if digits < 18 else value
+            digits += 1
+            s.i += 1
+    if s.i < s.n and s.p[s.i] == b'.':
+        is_float = True
+        s.i += 1
+        if s.i >= s.n or not (b'0' <= s.p[s.i] <= b'9'):
+            raise _LeftToMarshal()
+        while s.i < s.n and b'0' <= s.p[s.i] <= b'9':
+            s.i += 1
+    if s.i < s.n and (s.p[s.i] == b'e' or s.p[s.i] == b'E'):
+        is_float = True
+        s.i += 1
+        if s.i < s.n and (s.p[s.i] == b'+' or s.p[s.i] == b'-'):
+            s.i += 1
+        if s.i >= s.n or not (b'0' <= s.p[s.i] <= b'9'):
+            raise _LeftToMarshal()
+        while s.i < s.n and b'0' <= s.p[s.i] <= b'9':
+            s.i += 1
+    if not is_float:
+        if digits > 18:
+            raise _LeftToMarshal()
+        return -value if negative else value
+    if s.i - start >= <Py_ssize_t>sizeof(text):
+        raise _LeftToMarshal()
+    memcpy(text, s.p + start, s.i - start)
+    text[s.i - start] = 0
+    return PyOS_string_to_double(text, NULL, NULL)
+
+
+cdef str read_string(Src *s):
+    """The string whose opening quote was just passed. Without escapes it is decoded where it
+    lies (ASCII or UTF-8); with them, unescaped into a UTF-8 copy first."""
+    cdef Py_ssize_t start = s.i
+    cdef bint ascii = True
+    cdef unsigned char c
+    while s.i < s.n:
+        c = s.p[s.i]
+        if c == b'"':
+            s.i += 1
+            if ascii:
+                return PyUnicode_DecodeLatin1(<const char *>s.p + start, s.i - 1 - start, NULL)
+            return decode_utf8(<const char *>s.p + start, s.i - 1 - start)
+        if c == b'\\':
+            s.i = start
+            return read_escaped_string(s)
+        if c < 32:
+            raise _LeftToMarshal()  # a raw control character: an error in strict JSON
+        if c >= 128:
+            ascii = False
+        s.i += 1
+    raise _LeftToMarshal()  # unterminated
+
+
+DEF KEY_CACHE_SIZE = 256     # a power of two
+DEF KEY_CACHE_MAX = 32       # longer keys are not cached
+cdef list key_cache = [None] * KEY_CACHE_SIZE
+
+
+cdef str read_key(Src *s):
+    """An object key (its opening quote passed). Short ASCII keys without escapes come from
+    key_cache, by a hash of their bytes: keys repeat within an event and across events, and
+    a cached string is neither allocated nor hashed again when it goes into the dict."""
+    cdef Py_ssize_t start = s.i, n
+    cdef unsigned int h = 2166136261u  # FNV-1a
+    cdef unsigned int slot
+    cdef unsigned char c
+    cdef object cached
+    while s.i < s.n and s.i - start <= KEY_CACHE_MAX:
+        c = s.p[s.i]
+        if c == b'"':
+            n = s.i - start
+            s.i += 1
+            slot = h & (KEY_CACHE_SIZE - 1)
+            cached = key_cache[slot]
+            if (cached is not None and PyUnicode_GET_LENGTH(cached) == n
+                    and memcmp(PyUnicode_1BYTE_DATA(cached), s.p + start, n) == 0):
+                return <str>cached
+            key = PyUnicode_DecodeLatin1(<const char *>s.p + start, n, NULL)
+            key_cache[slot] = key
+            return key
+        if c == b'\\' or c < 32 or c >= 128:
+            break
+        h = (h ^ c) * 16777619u
+        s.i += 1
+    s.i = start
+    return read_string(s)
+
+
+cdef str decode_utf8(const char *text, Py_ssize_t n):
+    try:
+        return PyUnicode_DecodeUTF8(text, n, NULL)
+    except UnicodeDecodeError:
+        raise _LeftToMarshal() from None
+
+
+cdef int hex4(Src *s) except -1:
+    cdef int i, code = 0
+    cdef unsigned char c
+    if s.n - s.i < 4:
+        raise _LeftToMarshal()
+    for i in range(4):
+        c = s.p[s.i + i]
+        if b'0' <= c <= b'9':
+            code = code * 16 + (c - 48)
+        elif b'a' <= c <= b'f':
+            code = code * 16 + (c - 87)
+        elif b'A' <= c <= b'F':
+            code = code * 16 + (c - 55)
+        else:
+            raise _LeftToMarshal()
+    s.i += 4
+    return code
+
+
+cdef int put_utf8(Out *out, unsigned int code) except -1:
+    cdef char b[4]
+    if code < 0x80:
+        return out_char(out, <char>code)
+    if code < 0x800:
+        b[0] = <char>(0xc0 | (code >> 6))
+        b[1] = <char>(0x80 | (code & 0x3f))
+        return put(out, b, 2)
+    if code < 0x10000:
+        b[0] = <char>(0xe0 | (code >> 12))
+        b[1] = <char>(0x80 | ((code >> 6) & 0x3f))
+        b[2] = <char>(0x80 | (code & 0x3f))
+        return put(out, b, 3)
+    b[0] = <char>(0xf0 | (code >> 18))
+    b[1] = <char>(0x80 | ((code >> 12) & 0x3f))
+    b[2] = <char>(0x80 | ((code >> 6) & 0x3f))
+    b[3] = <char>(0x80 | (code & 0x3f))
+    return put(out, b, 4)
+
+
+cdef str read_escaped_string(Src *s):
+    cdef Out out
+    cdef unsigned char c
+    cdef unsigned int code, low
+    out.data = <char *>malloc(INITIAL_OUT)
+    if out.data == NULL:
+        raise MemoryError()
+    out.len = 0
+    out.cap = INITIAL_OUT
+    try:
+        while s.i < s.n:
+            c = s.p[s.i]
+            s.i += 1
+            if c == b'"':
+                return decode_utf8(out.data, out.len)
+            if c < 32:
+                raise _LeftToMarshal()
+            if c != b'\\':
+                out_char(&out, <char>c)
+                continue
+            if s.i >= s.n:
+                break
+            c = s.p[s.i]
+            s.i += 1
+            if c == b'"' or c == b'\\' or c == b'/':
+                out_char(&out, <char>c)
+            elif c == b'n':
+                out_char(&out, b'\n')
+            elif c == b't':
+                out_char(&out, b'\t')
+            elif c == b'r':
+                out_char(&out, b'\r')
+            elif c == b'b':
+                out_char(&out, b'\b')
+            elif c == b'f':
+                out_char(&out, b'\f')
+            elif c == b'u':
+                code = hex4(s)
+                if 0xd800 <= code <= 0xdbff and s.n - s.i >= 6 and s.p[s.i] == b'\\' and s.p[s.i + 1] == b'u':
+                    s.i += 2
+                    low = hex4(s)
+                    if not 0xdc00 <= low <= 0xdfff:
+                        raise _LeftToMarshal()  # json keeps both as they are
+                    code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00)
+                elif 0xd800 <= code <= 0xdfff:
+                    raise _LeftToMarshal()  # a lone surrogate: not UTF-8, json keeps it
+                put_utf8(&out, code)
+            else:
+                raise _LeftToMarshal()
+        raise _LeftToMarshal()  # unterminated
+    finally:
+        free(out.data)
 
 
 cdef class Codec:
     """loads(bytes) -> value and dumps(value) -> bytes, as marshal.loads/dumps would."""
-    cdef object scan_once, encode, slow_loads, slow_dumps
+    cdef object slow_loads, slow_dumps
 
-    def __cinit__(self, scan_once, encode, slow_loads, slow_dumps):
-        """scan_once(text, index) -> (value, end) and encode(value, 0) -> [str, ...]: _json's;
-        slow_loads(bytes) and slow_dumps(value) -> str: the full rules, errors included."""
-        self.scan_once = scan_once
-        self.encode = encode
+    def __cinit__(self, slow_loads, slow_dumps):
+        """slow_loads(bytes) and slow_dumps(value) -> str: the full rules, errors included."""
         self.slow_loads = slow_loads
         self.slow_dumps = slow_dumps
 
     cpdef object loads(self, bytes data):
-        cdef const char *raw = PyBytes_AS_STRING(data)
-        cdef Py_ssize_t size = PyBytes_GET_SIZE(data), start = 0, end, length
-        cdef str text
-        # JSON whitespace is ASCII: skipped on the bytes, so `start` counts characters too.
-        while start < size and is_json_space(raw[start]):
-            start += 1
-        if start == size or <unsigned char>raw[start] == 0xEF:  # empty, or a UTF-8 BOM
-            return self.slow_loads(data)
+        cdef Src src
+        src.p = <const unsigned char *>PyBytes_AS_STRING(data)
+        src.n = PyBytes_GET_SIZE(data)
+        src.i = 0
         try:
-            text = PyUnicode_DecodeUTF8(raw, size, NULL)
-            value, end = self.scan_once(text, start)
-        except Exception:
-            return self.slow_loads(data)  # raises marshal's error for it
-        length = PyUnicode_GET_LENGTH(text)
-        while end < length and is_json_space(text[end]):
-            end += 1
-        if end != length:
-            return self.slow_loads(data)  # "Extra data"
-        return value
+            value = read_value(&src, 0)
+            skip_space(&src)
+            if src.i == src.n:
+                return value
+        except _LeftToMarshal:
+            pass
+        return self.slow_loads(data)  # the exact value, or marshal's error
 
     cpdef bytes dumps(self, value):
-        cdef list chunks
-        cdef str chunk
-        cdef Py_ssize_t total = 0, at = 0
-        cdef bytes out
+        cdef Out out
+        out.data = <char *>malloc(INITIAL_OUT)
+        if out.data == NULL:
+            raise MemoryError()
+        out.len = 0
+        out.cap = INITIAL_OUT
         try:
-            chunks = self.encode(value, 0)
-        except Exception:
-            return (<str>self.slow_dumps(value)).encode("utf-8")  # or marshal's error
-        for chunk in chunks:
-            if not PyUnicode_IS_ASCII(chunk):  # never with ASCII escapes; kept exact anyway
-                return "".join(chunks).encode("utf-8")
-            total += PyUnicode_GET_LENGTH(chunk)
-        if len(chunks) == 1:
-            return (<str>chunks[0]).encode("ascii")
-        out = PyBytes_FromStringAndSize(NULL, total)
-        for chunk in chunks:
-            memcpy(PyBytes_AS_STRING(out) + at, PyUnicode_1BYTE_DATA(chunk), PyUnicode_GET_LENGTH(chunk))
-            at += PyUnicode_GET_LENGTH(chunk)
-        return out
+            if write_value(&out, value, 0):
+                return PyBytes_FromStringAndSize(out.data, out.len)
+        finally:
+            free(out.data)
+        return (<str>self.slow_dumps(value)).encode("utf-8")  # the exact result, or marshal's error

@@ -41,8 +41,12 @@ def _same(a, b):
 @settings(max_examples=300, deadline=None)
 @given(json_values, spaces, spaces)
 def test_loads_agrees_on_documents(marshal, value, before, after):
-    data = (before + json.dumps(value) + after).encode()
-    assert marshal.event_codec.loads(data) == marshal.loads(data) == value
+    for text in (json.dumps(value), json.dumps(value, ensure_ascii=False)):  # escaped, and raw UTF-8
+        data = (before + text + after).encode("utf-8", "surrogatepass")
+        ours, theirs = _outcome(marshal.event_codec.loads, data), _outcome(marshal.loads, data)
+        assert ours[0] == theirs[0] and _same(ours[1], theirs[1])
+        if ours[0] == "value":
+            assert ours[1] == value
 
 
 @settings(max_examples=300, deadline=None)
@@ -52,8 +56,14 @@ def test_loads_agrees_on_anything(marshal, data):
     assert ours[0] == theirs[0] and _same(ours[1], theirs[1])
 
 
-@pytest.mark.parametrize("data", [b"", b"   ", b"\xef\xbb\xbf{}", b'{"a": 1} x', b'{"a": 1}\n\n',
-                                  b'"\xff"', b"NaN", b"[1, 2", b'"caf\xc3\xa9"', b"\t[]\r\n"])
+@pytest.mark.parametrize("data", [
+    b"", b"   ", b"\xef\xbb\xbf{}", b'{"a": 1} x', b'{"a": 1}\n\n', b'"\xff"', b"NaN", b"[1, 2",
+    b'"caf\xc3\xa9"', b"\t[]\r\n", b'"\\ud83d\\ude00"', b'"\\ud800"', b'"\\ud800\\u0041"', b'"\\udc00x"',
+    b"[1e400, -1e400, -0, -0.0, 0.1, 5e-324, 123456789012345678, 1234567890123456789, -123456789012345678]",
+    b'{"a": 1, "a": 2, "b": [], "c": {}}', b'"\\/\\b\\f\\n\\r\\t\\"\\\\"', b'"tab\there"', b"[1,]", b'{"a" 1}',
+    b"01", b"-", b"1.", b"1e", b".5", b"1e+5", b"1E-5", b'"\xc3"', b'"caf\xc3\xa9\\n"', b"-Infinity",
+    b"[Infinity, NaN]", b"tru", b"nul", b'"\\u00e9\\u00E9"', b'"\\x41"', b'"\\u12"', b'{"a": }', b"[" * 300 + b"]" * 300,
+    b'"\x7f"', b'"\xed\xa0\x80"'])
 def test_loads_edge_cases(marshal, data):
     ours, theirs = _outcome(marshal.event_codec.loads, data), _outcome(marshal.loads, data)
     assert ours[0] == theirs[0] and _same(ours[1], theirs[1])
@@ -65,13 +75,41 @@ def test_dumps_agrees(marshal, value):
     assert marshal.event_codec.dumps(value) == marshal.dumps(value).encode() == json.dumps(value).encode()
 
 
+@pytest.mark.parametrize("value", [
+    "\x7f", "\U0001f600", "\u00e9t\u00e9", "\x00\x1f\b\f\n\r\t\"\\/", "\ud800", -0.0, 1e300, 1e16, 0.1,
+    -5e-324, 10 ** 30, -(10 ** 30), -2 ** 63, 2 ** 63 - 1, 2 ** 63, float("nan"), float("-inf"), True, False,
+    {"a": None, "b": [1, (2, 3)], "": {}}, [[[[]]]], [[0]] * 3, {"\u00e9": "\U0001f600"}])
+def test_dumps_writes_what_json_writes(marshal, value):
+    assert marshal.event_codec.dumps(value) == json.dumps(value).encode()
+
+
 def test_dumps_off_the_fast_path(marshal):
     import decimal
 
     circular = []
     circular.append(circular)
+    deep = []
+    for _ in range(300):  # past MAX_DEPTH: marshal writes it
+        deep = [deep]
+
+    class Text(str):
+        pass
+
     for value in ({"d": decimal.Decimal("1.10")}, (1, 2), {1: "a", None: 2}, float("inf"),
-                  {"big": "x" * 100000, "list": list(range(5000))}, [[[]]] * 3):
+                  {"big": "x" * 100000, "list": list(range(5000))}, [[[]]] * 3, deep, [Text("t")],
+                  {Text("k"): 1}, {"n": decimal.Decimal("NaN")}):
         assert marshal.event_codec.dumps(value) == marshal.dumps(value).encode()
     for value in ({1, 2}, circular, object()):
         assert _outcome(marshal.event_codec.dumps, value) == _outcome(lambda v: marshal.dumps(v).encode(), value)
+
+
+def test_keys_cached_or_not_decode_the_same(marshal):
+    """Short ASCII keys come from a 256-slot cache: colliding, long, escaped and non-ASCII
+    keys, and the same key across documents, all decode as json does."""
+    keys = ["k%d" % i for i in range(1000)] + ["x" * 40, "caf\u00e9", "a\"b", "tab\t", ""]
+    document = json.dumps({k: i for i, k in enumerate(keys)}).encode()
+    for _ in range(2):
+        decoded = marshal.event_codec.loads(document)
+        assert list(decoded.items()) == [(k, i) for i, k in enumerate(keys)]
+    first, second = marshal.event_codec.loads(b'{"name": 1}'), marshal.event_codec.loads(b'{"name": 2}')
+    assert next(iter(first)) is next(iter(second))  # one string for a repeated key
