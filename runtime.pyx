@@ -10,12 +10,13 @@ Compiled as the built-in module `_lambda_runtime`. Three layers, each small:
                     (GET /next is a long poll). EINTR runs Python signal handlers and
                     retries.
   RuntimeApiClient  one method per Runtime API endpoint, each headed by its path.
-  serve()           the loop: next -> decode -> handler -> encode -> post, each response
+  Contract, serve() the loop: next -> decode -> handler -> encode -> post, each response
                     sent with the next GET /next right behind it (HTTP/1.1 pipelining:
                     one write and one wait per invocation instead of two each).
 
-The Python-facing contract (context, error JSON, marshalling, streaming) lives in the
-plain-Python package lambda_runtime; serve() calls into it through a Function object.
+The Python-facing contract (context, error JSON, marshalling rules, streaming) lives in the
+plain-Python package lambda_runtime; serve() takes what it needs from a Function object
+once (Contract) and makes one call into Python per invocation: the handler's.
 """
 
 cimport sysnet as net
