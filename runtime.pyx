@@ -16,7 +16,7 @@ Compiled as the built-in module `_lambda_runtime`. Three layers, each small:
 
 The Python-facing contract (context, error JSON, marshalling rules, streaming) lives in the
 plain-Python package lambda_runtime; serve() takes what it needs from a Function object
-once (Contract) and makes one call into Python per invocation: the handler's.
+once (Contract); per invocation it calls into Python for the context and the handler.
 """
 
 cimport sysnet as net
