@@ -21,9 +21,12 @@ On SIGTERM (a Python signal handler):
   * during an invocation: only note it (runtime.pyx request_stop()); serve() raises
     Shutdown once that invocation's result (or error) has been posted.
 
-The signal wakeup fd is a pipe that the Runtime API client polls beside its socket in every
-wait (runtime.pyx watch_signal_wakeup_fd): a SIGTERM that lands while compiled code runs,
-between two socket calls, still wakes the next wait, which runs the handler. No thread.
+The signal wakeup fd is a pipe that the Runtime API client polls beside its socket while
+it waits for an invocation (runtime.pyx watch_signal_wakeup_fd, Connection.receive): a
+SIGTERM that lands while compiled code runs, between two socket calls, still wakes that
+wait, which runs the handler. The short waits for a post's answer are plain recv() calls:
+a signal interrupts them, and one that lands just before is handled at the next wait for
+an invocation. No thread.
 
 When: only if the handler's module (or anything imported during the init) registered an
 on_shutdown hook or an atexit handler -- nothing else would run on SIGTERM, and the
