@@ -24,6 +24,8 @@ from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeLatin1, PyUni
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memchr, memcmp, memcpy, memmove
 
+from asciichars cimport hex_digit
+
 cdef extern from "string.h" nogil:
     void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen)
 
@@ -464,22 +466,17 @@ cdef class ResponseParser:
     cdef bint _parse_chunk_size(self) except -1:
         cdef Py_ssize_t line_end = find_crlf(self.buf, self.pos, self.end)
         cdef Py_ssize_t i, digits = 0, size = 0
-        cdef char c
+        cdef int digit
         if line_end < 0:
             if self.end - self.pos > 1024:
                 raise HttpProtocolError("chunk size line too long")
             return False
         i = self.pos
         while i < line_end:
-            c = self.buf[i]
-            if b'0' <= c <= b'9':
-                size = size * 16 + (c - 48)
-            elif b'a' <= c <= b'f':
-                size = size * 16 + (c - 87)
-            elif b'A' <= c <= b'F':
-                size = size * 16 + (c - 55)
-            else:
+            digit = hex_digit(self.buf[i])
+            if digit < 0:
                 break
+            size = size * 16 + digit
             digits += 1
             if digits > MAX_CHUNK_SIZE_DIGITS:
                 raise HttpProtocolError("chunk size overflows")

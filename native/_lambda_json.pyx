@@ -12,11 +12,13 @@ MAX_DEPTH, a cycle, an error) goes to marshal's own loads/dumps, which decide.
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Free
-from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeUTF8, PyUnicode_GET_LENGTH
+from cpython.unicode cimport (PyUnicode_1BYTE_DATA, PyUnicode_DecodeLatin1, PyUnicode_DecodeUTF8,
+                              PyUnicode_GET_LENGTH)
 from libc.math cimport isfinite
 from libc.stdlib cimport free, malloc, realloc
-from cpython.unicode cimport PyUnicode_DecodeLatin1
 from libc.string cimport memcmp, memcpy, strlen
+
+from asciichars cimport hex_digit
 
 cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object o)
@@ -31,12 +33,22 @@ DEF MAX_DEPTH = 200         # deeper values go to marshal (which tells a cycle f
 DEF INITIAL_OUT = 256
 
 
-# -- the encoder ----------------------------------------------------------------------
+# -- the output buffer (the encoder's result, an unescaped string) -------------------------
 
 cdef struct Out:
     char *data
     Py_ssize_t len
     Py_ssize_t cap
+
+
+cdef int out_init(Out *out) except -1:
+    """An empty buffer (the caller frees out.data)."""
+    out.data = <char *>malloc(INITIAL_OUT)
+    if out.data == NULL:
+        raise MemoryError()
+    out.len = 0
+    out.cap = INITIAL_OUT
+    return 0
 
 
 cdef int out_grow(Out *out, Py_ssize_t n) except -1:
@@ -60,6 +72,16 @@ cdef inline int put(Out *out, const char *s, Py_ssize_t n) except -1:
     return 0
 
 
+cdef inline int out_char(Out *out, char c) except -1:
+    if out.len + 1 > out.cap:
+        out_grow(out, 1)
+    out.data[out.len] = c
+    out.len += 1
+    return 0
+
+
+# -- the encoder ----------------------------------------------------------------------
+
 cdef const char *HEX = b"0123456789abcdef"
 
 
@@ -74,23 +96,35 @@ cdef int put_hex4(Out *out, unsigned int code) except -1:
     return put(out, esc, 6)
 
 
+# JSON's two-character escapes: ESCAPED[c] is the letter after the backslash for character
+# c (0: none), UNESCAPED[letter] the character it stands for (0: not an escape letter).
+cdef unsigned char ESCAPED[128]
+cdef unsigned char UNESCAPED[128]
+
+
+cdef void fill_escape_tables() noexcept:
+    cdef const char *letters = b'"\\/bfnrt'
+    cdef const char *chars = b'"\\/\b\f\n\r\t'
+    cdef int i
+    for i in range(128):
+        ESCAPED[i] = UNESCAPED[i] = 0
+    for i in range(8):
+        UNESCAPED[<unsigned char>letters[i]] = <unsigned char>chars[i]
+        if letters[i] != b'/':  # json reads "\\/" but writes "/" as it is
+            ESCAPED[<unsigned char>chars[i]] = <unsigned char>letters[i]
+
+
+fill_escape_tables()
+
+
 cdef int put_escape(Out *out, unsigned int code) except -1:
     """One character outside ' '..'~' (or a quote or backslash), as json's ASCII encoder
     writes it: a short escape, else \\uXXXX, a surrogate pair past the BMP."""
-    if code == 34:
-        return put(out, b'\\"', 2)
-    if code == 92:
-        return put(out, b"\\\\", 2)
-    if code == 10:
-        return put(out, b"\\n", 2)
-    if code == 13:
-        return put(out, b"\\r", 2)
-    if code == 9:
-        return put(out, b"\\t", 2)
-    if code == 8:
-        return put(out, b"\\b", 2)
-    if code == 12:
-        return put(out, b"\\f", 2)
+    cdef char short[2]
+    if code < 128 and ESCAPED[code]:
+        short[0] = b'\\'
+        short[1] = <char>ESCAPED[code]
+        return put(out, short, 2)
     if code >= 0x10000:
         code -= 0x10000
         put_hex4(out, 0xd800 | ((code >> 10) & 0x3ff))
@@ -124,14 +158,6 @@ cdef int write_str(Out *out, str s) except -1:
             else:
                 put_escape(out, c)
     return put(out, b'"', 1)
-
-
-cdef inline int out_char(Out *out, char c) except -1:
-    if out.len + 1 > out.cap:
-        out_grow(out, 1)
-    out.data[out.len] = c
-    out.len += 1
-    return 0
 
 
 cdef int write_int(Out *out, object value) except -1:
@@ -271,55 +297,61 @@ cdef object read_value(Src *s, int depth):
     raise _LeftToMarshal()
 
 
-cdef dict read_object(Src *s, int depth):
-    cdef dict result = {}
+cdef inline bint at(Src *s, unsigned char c) noexcept:
+    return s.i < s.n and s.p[s.i] == c
+
+
+cdef bint open_container(Src *s, unsigned char close, int depth) except -1:
+    """Passes the opening bracket; False for an empty container (its close passed too)."""
     if depth >= MAX_DEPTH:
         raise _LeftToMarshal()
     s.i += 1
     skip_space(s)
-    if s.i < s.n and s.p[s.i] == b'}':
+    if at(s, close):
         s.i += 1
+        return False
+    return True
+
+
+cdef bint next_item(Src *s, unsigned char close) except -1:
+    """After an item: True past a comma (another item follows), False past the close."""
+    skip_space(s)
+    if at(s, b','):
+        s.i += 1
+        return True
+    if at(s, close):
+        s.i += 1
+        return False
+    raise _LeftToMarshal()
+
+
+cdef dict read_object(Src *s, int depth):
+    cdef dict result = {}
+    if not open_container(s, b'}', depth):
         return result
     while True:
-        if s.i >= s.n or s.p[s.i] != b'"':
+        skip_space(s)
+        if not at(s, b'"'):
             raise _LeftToMarshal()
         s.i += 1
         key = read_key(s)
         skip_space(s)
-        if s.i >= s.n or s.p[s.i] != b':':
+        if not at(s, b':'):
             raise _LeftToMarshal()
         s.i += 1
         result[key] = read_value(s, depth + 1)
-        skip_space(s)
-        if s.i < s.n and s.p[s.i] == b',':
-            s.i += 1
-            skip_space(s)
-            continue
-        if s.i < s.n and s.p[s.i] == b'}':
-            s.i += 1
+        if not next_item(s, b'}'):
             return result
-        raise _LeftToMarshal()
 
 
 cdef list read_array(Src *s, int depth):
     cdef list result = []
-    if depth >= MAX_DEPTH:
-        raise _LeftToMarshal()
-    s.i += 1
-    skip_space(s)
-    if s.i < s.n and s.p[s.i] == b']':
-        s.i += 1
+    if not open_container(s, b']', depth):
         return result
     while True:
         result.append(read_value(s, depth + 1))
-        skip_space(s)
-        if s.i < s.n and s.p[s.i] == b',':
-            s.i += 1
-            continue
-        if s.i < s.n and s.p[s.i] == b']':
-            s.i += 1
+        if not next_item(s, b']'):
             return result
-        raise _LeftToMarshal()
 
 
 cdef object read_number(Src *s):
@@ -436,20 +468,14 @@ cdef str decode_utf8(const char *text, Py_ssize_t n):
 
 
 cdef int hex4(Src *s) except -1:
-    cdef int i, code = 0
-    cdef unsigned char c
+    cdef int i, digit, code = 0
     if s.n - s.i < 4:
         raise _LeftToMarshal()
     for i in range(4):
-        c = s.p[s.i + i]
-        if b'0' <= c <= b'9':
-            code = code * 16 + (c - 48)
-        elif b'a' <= c <= b'f':
-            code = code * 16 + (c - 87)
-        elif b'A' <= c <= b'F':
-            code = code * 16 + (c - 55)
-        else:
+        digit = hex_digit(s.p[s.i + i])
+        if digit < 0:
             raise _LeftToMarshal()
+        code = code * 16 + digit
     s.i += 4
     return code
 
@@ -478,11 +504,7 @@ cdef str read_escaped_string(Src *s):
     cdef Out out
     cdef unsigned char c
     cdef unsigned int code, low
-    out.data = <char *>malloc(INITIAL_OUT)
-    if out.data == NULL:
-        raise MemoryError()
-    out.len = 0
-    out.cap = INITIAL_OUT
+    out_init(&out)
     try:
         while s.i < s.n:
             c = s.p[s.i]
@@ -498,18 +520,8 @@ cdef str read_escaped_string(Src *s):
                 break
             c = s.p[s.i]
             s.i += 1
-            if c == b'"' or c == b'\\' or c == b'/':
-                out_char(&out, <char>c)
-            elif c == b'n':
-                out_char(&out, b'\n')
-            elif c == b't':
-                out_char(&out, b'\t')
-            elif c == b'r':
-                out_char(&out, b'\r')
-            elif c == b'b':
-                out_char(&out, b'\b')
-            elif c == b'f':
-                out_char(&out, b'\f')
+            if c < 128 and UNESCAPED[c]:
+                out_char(&out, <char>UNESCAPED[c])
             elif c == b'u':
                 code = hex4(s)
                 if 0xd800 <= code <= 0xdbff and s.n - s.i >= 6 and s.p[s.i] == b'\\' and s.p[s.i + 1] == b'u':
@@ -553,11 +565,7 @@ cdef class Codec:
 
     cpdef bytes dumps(self, value):
         cdef Out out
-        out.data = <char *>malloc(INITIAL_OUT)
-        if out.data == NULL:
-            raise MemoryError()
-        out.len = 0
-        out.cap = INITIAL_OUT
+        out_init(&out)
         try:
             if write_value(&out, value, 0):
                 return PyBytes_FromStringAndSize(out.data, out.len)
