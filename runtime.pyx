@@ -855,10 +855,14 @@ cdef class Contract:
         """Makes inv the current invocation; _X_AMZN_TRACE_ID follows it."""
         global current
         current = inv
-        if inv.trace_id is not None:
-            self.environ_data[self.trace_key] = inv.trace_id.encode(self.fs_encoding, "surrogateescape")
-        else:
+        cdef str trace_id = inv.trace_id
+        if trace_id is None:
             self.environ_data.pop(self.trace_key, None)
+        elif PyUnicode_IS_ASCII(trace_id):  # always, in practice: the same bytes in any encoding
+            self.environ_data[self.trace_key] = PyBytes_FromStringAndSize(
+                <const char *>PyUnicode_1BYTE_DATA(trace_id), PyUnicode_GET_LENGTH(trace_id))
+        else:
+            self.environ_data[self.trace_key] = trace_id.encode(self.fs_encoding, "surrogateescape")
 
     cdef object call_handler(self, Invocation inv):
         """handler(event, context): the event as bytes in raw mode or for a content type other
