@@ -13,7 +13,7 @@ def _init_error(error_type, message, stack_trace=None):
 
 # Names Lambda users cannot take for a handler module (awslambdaric: BuiltInModuleConflict).
 # Our own native modules are built in too but are not in the user's namespace.
-_RUNTIME_BUILTINS = {"_lambda_runtime", "_lambda_http", "_lambda_nuitka"}
+_RUNTIME_BUILTINS = {"_lambda_runtime", "_lambda_http", "_lambda_json", "_lambda_nuitka"}
 
 
 def split_handler(spec):
