@@ -23,8 +23,9 @@ cimport sysnet as net
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_GET_LENGTH
-from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy, strlen
+from libc.string cimport strlen
+
+from bytebuf cimport ByteBuf, buf_decimal, buf_free, buf_init, buf_put
 from _lambda_http cimport (ResponseParser, H_CLIENT_CONTEXT, H_COGNITO_IDENTITY, H_CONTENT_TYPE,
                            H_DEADLINE_MS, H_EXTENSION_ID, H_FUNCTION_ARN, H_REQUEST_ID, H_TENANT_ID,
                            H_TRACE_ID)
@@ -134,74 +135,28 @@ cdef bint is_safe_request_id(str request_id):
     return True
 
 
-DEF HEAD_INLINE = 1024
+# Request heads are written in place into a ByteBuf (native/bytebuf.pxd): no Python object
+# per piece, and on the stack unless a long X-Ray cause makes the head outgrow it.
+
+cdef inline int head_text(ByteBuf *h, const char *s) except -1:
+    return buf_put(h, s, strlen(s))
 
 
-# A request head written in place: no Python object per piece (the hot path posts one per
-# invocation). It starts in `local` (on the caller's stack), moves to the heap when it
-# outgrows HEAD_INLINE bytes (a long X-Ray cause).
-cdef struct Head:
-    char *data
-    Py_ssize_t len
-    Py_ssize_t cap
-    char local[HEAD_INLINE]
+cdef inline int head_bytes(ByteBuf *h, bytes b) except -1:
+    return buf_put(h, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
 
 
-cdef inline void head_init(Head *h) noexcept:
-    h.data = h.local
-    h.len = 0
-    h.cap = HEAD_INLINE
-
-
-cdef inline void head_free(Head *h) noexcept:
-    if h.data != h.local:
-        free(h.data)
-
-
-cdef int head_put(Head *h, const char *s, Py_ssize_t n) except -1:
-    cdef char *grown
-    cdef Py_ssize_t cap
-    if h.len + n > h.cap:
-        cap = 2 * (h.len + n)
-        grown = <char *>malloc(cap)
-        if grown == NULL:
-            raise MemoryError()
-        memcpy(grown, h.data, h.len)
-        head_free(h)
-        h.data = grown
-        h.cap = cap
-    memcpy(h.data + h.len, s, n)
-    h.len += n
-    return 0
-
-
-cdef inline int head_text(Head *h, const char *s) except -1:
-    return head_put(h, s, strlen(s))
-
-
-cdef inline int head_bytes(Head *h, bytes b) except -1:
-    return head_put(h, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
-
-
-cdef int head_ascii(Head *h, str s) except -1:
+cdef int head_ascii(ByteBuf *h, str s) except -1:
     if not PyUnicode_IS_ASCII(s):
         s.encode("ascii")  # raises UnicodeEncodeError naming the character
-    return head_put(h, <const char *>PyUnicode_1BYTE_DATA(s), PyUnicode_GET_LENGTH(s))
+    return buf_put(h, <const char *>PyUnicode_1BYTE_DATA(s), PyUnicode_GET_LENGTH(s))
 
 
-cdef int head_end(Head *h, Py_ssize_t content_length) except -1:
+cdef int head_end(ByteBuf *h, Py_ssize_t content_length) except -1:
     """Content-Length (decimal) and the blank line that ends the head."""
-    cdef char digits[24]
-    cdef int i = 24
     head_text(h, b"Content-Length: ")
-    while True:
-        i -= 1
-        digits[i] = <char>(48 + content_length % 10)
-        content_length //= 10
-        if content_length == 0:
-            break
-    head_put(h, digits + i, 24 - i)
-    return head_put(h, b"\r\n\r\n", 4)
+    buf_decimal(h, content_length)
+    return buf_put(h, b"\r\n\r\n", 4)
 
 
 cdef class Connection:
@@ -619,17 +574,18 @@ cdef class RuntimeApiClient:
         inv.client_context = answer.header(H_CLIENT_CONTEXT)
         inv.cognito_identity = answer.header(H_COGNITO_IDENTITY)
         inv.tenant_id = answer.header(H_TENANT_ID)
-        if answer.header_is(H_CONTENT_TYPE, b"application/json", 16) or answer.header(H_CONTENT_TYPE) is None:
-            inv.content_type = JSON_CONTENT_TYPE
+        if answer.header_is(H_CONTENT_TYPE, b"application/json", 16):
+            inv.content_type = JSON_CONTENT_TYPE  # the usual value: no new string
         else:
-            inv.content_type = answer.header(H_CONTENT_TYPE)
+            content_type = answer.header(H_CONTENT_TYPE)
+            inv.content_type = JSON_CONTENT_TYPE if content_type is None else content_type
         inv.body = conn.body_bytes()
         conn.done()
         return inv
 
-    cdef int begin_post(self, Head *head, const char *endpoint, str request_id=None,
+    cdef int begin_post(self, ByteBuf *head, const char *endpoint, str request_id=None,
                         const char *endpoint_tail=b"") except -1:
-        """Writes the start of a POST head (head_init'ed): request line (endpoint [request id
+        """Writes the start of a POST head (buf_init'ed): request line (endpoint [request id
         endpoint_tail], under the runtime prefix) and the Host/User-Agent lines."""
         head_text(head, b"POST ")
         head_bytes(head, self.prefix)
@@ -640,7 +596,7 @@ cdef class RuntimeApiClient:
         head_text(head, b" HTTP/1.1\r\n")
         return head_bytes(head, self.connection.host_header)
 
-    cdef int post(self, Head *head, bytes body, bint then_next=False) except -1:
+    cdef int post(self, ByteBuf *head, bytes body, bint then_next=False) except -1:
         """Ends the head begun by begin_post() and POSTs body; with then_next the GET /next
         goes in the same write, its answer is left for next_invocation() (also when the post
         is refused: the server still answers it). While a pipelined GET /next is unanswered
@@ -668,8 +624,8 @@ cdef class RuntimeApiClient:
     cpdef post_response(self, str request_id, bytes body, bytes content_type=b"application/json",
                         bint then_next=False):
         """then_next: pipeline the next GET /next behind the response (see post())."""
-        cdef Head head
-        head_init(&head)
+        cdef ByteBuf head
+        buf_init(&head)
         try:
             self.begin_post(&head, b"invocation/", request_id, b"/response")
             head_text(&head, b"Content-Type: ")
@@ -677,29 +633,29 @@ cdef class RuntimeApiClient:
             head_text(&head, b"\r\n")
             self.post(&head, body, then_next)
         finally:
-            head_free(&head)
+            buf_free(&head)
 
     # POST /runtime/invocation/{id}/error
     cpdef post_error(self, str request_id, bytes body, str error_type, bytes xray_cause=None):
-        cdef Head head
-        head_init(&head)
+        cdef ByteBuf head
+        buf_init(&head)
         try:
             self.begin_post(&head, b"invocation/", request_id, b"/error")
             put_error_headers(&head, error_type, xray_cause)
             self.post(&head, body)
         finally:
-            head_free(&head)
+            buf_free(&head)
 
     # POST /runtime/init/error
     cpdef post_init_error(self, bytes body, str error_type):
-        cdef Head head
-        head_init(&head)
+        cdef ByteBuf head
+        buf_init(&head)
         try:
             self.begin_post(&head, b"init/error")
             put_error_headers(&head, error_type, None)
             self.post(&head, body)
         finally:
-            head_free(&head)
+            buf_free(&head)
 
     # POST /runtime/invocation/{id}/response, streamed (Transfer-Encoding: chunked)
     cpdef begin_stream(self, str request_id, bytes content_type):
@@ -817,7 +773,7 @@ class UnanswerableInvocation(Exception):
             "no" if request_id is None else "an unsafe", (request_id or "")[:80]))
 
 
-cdef int put_error_headers(Head *head, str error_type, bytes xray_cause) except -1:
+cdef int put_error_headers(ByteBuf *head, str error_type, bytes xray_cause) except -1:
     head_text(head, b"Content-Type: application/json\r\nLambda-Runtime-Function-Error-Type: ")
     head_ascii(head, error_type)
     head_text(head, b"\r\n")

@@ -15,10 +15,10 @@ from cpython.mem cimport PyMem_Free
 from cpython.unicode cimport (PyUnicode_1BYTE_DATA, PyUnicode_DecodeLatin1, PyUnicode_DecodeUTF8,
                               PyUnicode_GET_LENGTH)
 from libc.math cimport isfinite
-from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcmp, memcpy, strlen
 
 from asciichars cimport hex_digit
+from bytebuf cimport ByteBuf, buf_char, buf_decimal, buf_free, buf_init, buf_put
 
 cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object o)
@@ -30,54 +30,6 @@ cdef extern from "Python.h":
     int Py_DTSF_ADD_DOT_0
 
 DEF MAX_DEPTH = 200         # deeper values go to marshal (which tells a cycle from depth)
-DEF INITIAL_OUT = 256
-
-
-# -- the output buffer (the encoder's result, an unescaped string) -------------------------
-
-cdef struct Out:
-    char *data
-    Py_ssize_t len
-    Py_ssize_t cap
-
-
-cdef int out_init(Out *out) except -1:
-    """An empty buffer (the caller frees out.data)."""
-    out.data = <char *>malloc(INITIAL_OUT)
-    if out.data == NULL:
-        raise MemoryError()
-    out.len = 0
-    out.cap = INITIAL_OUT
-    return 0
-
-
-cdef int out_grow(Out *out, Py_ssize_t n) except -1:
-    cdef Py_ssize_t cap = out.cap * 2
-    cdef char *grown
-    while cap < out.len + n:
-        cap *= 2
-    grown = <char *>realloc(out.data, cap)
-    if grown == NULL:
-        raise MemoryError()
-    out.data = grown
-    out.cap = cap
-    return 0
-
-
-cdef inline int put(Out *out, const char *s, Py_ssize_t n) except -1:
-    if out.len + n > out.cap:
-        out_grow(out, n)
-    memcpy(out.data + out.len, s, n)
-    out.len += n
-    return 0
-
-
-cdef inline int out_char(Out *out, char c) except -1:
-    if out.len + 1 > out.cap:
-        out_grow(out, 1)
-    out.data[out.len] = c
-    out.len += 1
-    return 0
 
 
 # -- the encoder ----------------------------------------------------------------------
@@ -85,7 +37,7 @@ cdef inline int out_char(Out *out, char c) except -1:
 cdef const char *HEX = b"0123456789abcdef"
 
 
-cdef int put_hex4(Out *out, unsigned int code) except -1:
+cdef int put_hex4(ByteBuf *out, unsigned int code) except -1:
     cdef char esc[6]
     esc[0] = b'\\'
     esc[1] = b'u'
@@ -93,7 +45,7 @@ cdef int put_hex4(Out *out, unsigned int code) except -1:
     esc[3] = HEX[(code >> 8) & 15]
     esc[4] = HEX[(code >> 4) & 15]
     esc[5] = HEX[code & 15]
-    return put(out, esc, 6)
+    return buf_put(out, esc, 6)
 
 
 # JSON's two-character escapes: ESCAPED[c] is the letter after the backslash for character
@@ -117,14 +69,14 @@ cdef void fill_escape_tables() noexcept:
 fill_escape_tables()
 
 
-cdef int put_escape(Out *out, unsigned int code) except -1:
+cdef int put_escape(ByteBuf *out, unsigned int code) except -1:
     """One character outside ' '..'~' (or a quote or backslash), as json's ASCII encoder
     writes it: a short escape, else \\uXXXX, a surrogate pair past the BMP."""
     cdef char short[2]
     if code < 128 and ESCAPED[code]:
         short[0] = b'\\'
         short[1] = <char>ESCAPED[code]
-        return put(out, short, 2)
+        return buf_put(out, short, 2)
     if code >= 0x10000:
         code -= 0x10000
         put_hex4(out, 0xd800 | ((code >> 10) & 0x3ff))
@@ -132,84 +84,72 @@ cdef int put_escape(Out *out, unsigned int code) except -1:
     return put_hex4(out, code)
 
 
-cdef int write_str(Out *out, str s) except -1:
+cdef int write_str(ByteBuf *out, str s) except -1:
     cdef Py_ssize_t i, run = 0, n = PyUnicode_GET_LENGTH(s)
     cdef const unsigned char *ascii
     cdef int kind
     cdef void *data
     cdef unsigned int c
-    put(out, b'"', 1)
+    buf_put(out, b'"', 1)
     if PyUnicode_IS_ASCII(s):
         ascii = PyUnicode_1BYTE_DATA(s)
         for i in range(n):
             c = ascii[i]
             if c < 32 or c > 126 or c == 34 or c == 92:
-                put(out, <const char *>ascii + run, i - run)
+                buf_put(out, <const char *>ascii + run, i - run)
                 put_escape(out, c)
                 run = i + 1
-        put(out, <const char *>ascii + run, n - run)
+        buf_put(out, <const char *>ascii + run, n - run)
     else:
         kind = PyUnicode_KIND(s)
         data = PyUnicode_DATA(s)
         for i in range(n):
             c = <unsigned int>PyUnicode_READ(kind, data, i)
             if 32 <= c <= 126 and c != 34 and c != 92:
-                out_char(out, <char>c)
+                buf_char(out, <char>c)
             else:
                 put_escape(out, c)
-    return put(out, b'"', 1)
+    return buf_put(out, b'"', 1)
 
 
-cdef int write_int(Out *out, object value) except -1:
+cdef int write_int(ByteBuf *out, object value) except -1:
     cdef int overflow = 0
     cdef long long n = PyLong_AsLongLongAndOverflow(value, &overflow)
-    cdef char digits[24]
-    cdef int i = 24
-    cdef bint negative
-    cdef unsigned long long u
     if overflow:
         text = int.__repr__(value)
-        return put(out, <const char *>PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text))
-    negative = n < 0
-    u = <unsigned long long>(-(n + 1)) + 1 if negative else <unsigned long long>n
-    while True:
-        i -= 1
-        digits[i] = <char>(48 + u % 10)
-        u //= 10
-        if u == 0:
-            break
-    if negative:
-        i -= 1
-        digits[i] = b'-'
-    return put(out, digits + i, 24 - i)
+        return buf_put(out, <const char *>PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text))
+    if n < 0:
+        buf_char(out, b'-')
+        return buf_decimal(out, <unsigned long long>(-(n + 1)) + 1)
+    return buf_decimal(out, <unsigned long long>n)
 
 
-cdef int write_float(Out *out, double value) except -1:
+cdef int write_float(ByteBuf *out, double value) except -1:
     cdef char *text
     if not isfinite(value):
         if value != value:
-            return put(out, b"NaN", 3)
-        return put(out, b"Infinity", 8) if value > 0 else put(out, b"-Infinity", 9)
+            return buf_put(out, b"NaN", 3)
+        return buf_put(out, b"Infinity", 8) if value > 0 else buf_put(out, b"-Infinity", 9)
     text = PyOS_double_to_string(value, b'r', 0, Py_DTSF_ADD_DOT_0, NULL)
     try:
-        put(out, text, strlen(text))
+        buf_put(out, text, strlen(text))
     finally:
         PyMem_Free(text)
     return 0
 
 
-cdef bint write_value(Out *out, object value, int depth) except -1:
+cdef bint write_value(ByteBuf *out, object value, int depth) except -1:
     """Appends value as JSON; False (with out partly written) for a value left to marshal."""
     cdef type kind = type(value)
     cdef bint first = True
     if kind is str:
         write_str(out, <str>value)
     elif value is None:
-        put(out, b"null", 4)
+        buf_put(out, b"null", 4)
     elif value is True:
-        put(out, b"true", 4)
+        buf_put(out, b"true", 4)
     elif value is False:
-        put(out, b"false", 5)
+        buf_put(out, b"false", 5)
     elif kind is int:
         write_int(out, value)
     elif kind is float:
@@ -217,27 +157,27 @@ cdef bint write_value(Out *out, object value, int depth) except -1:
     elif depth >= MAX_DEPTH:
         return False
     elif kind is dict:
-        out_char(out, b'{')
+        buf_char(out, b'{')
         for key, item in (<dict>value).items():
             if type(key) is not str:
                 return False
             if not first:
-                put(out, b", ", 2)
+                buf_put(out, b", ", 2)
             first = False
             write_str(out, <str>key)
-            put(out, b": ", 2)
+            buf_put(out, b": ", 2)
             if not write_value(out, item, depth + 1):
                 return False
-        out_char(out, b'}')
+        buf_char(out, b'}')
     elif kind is list or kind is tuple:
-        out_char(out, b'[')
+        buf_char(out, b'[')
         for item in value:
             if not first:
-                put(out, b", ", 2)
+                buf_put(out, b", ", 2)
             first = False
             if not write_value(out, item, depth + 1):
                 return False
-        out_char(out, b']')
+        buf_char(out, b']')
     else:
         return False
     return True
@@ -480,31 +420,31 @@ cdef int hex4(Src *s) except -1:
     return code
 
 
-cdef int put_utf8(Out *out, unsigned int code) except -1:
+cdef int put_utf8(ByteBuf *out, unsigned int code) except -1:
     cdef char b[4]
     if code < 0x80:
-        return out_char(out, <char>code)
+        return buf_char(out, <char>code)
     if code < 0x800:
         b[0] = <char>(0xc0 | (code >> 6))
         b[1] = <char>(0x80 | (code & 0x3f))
-        return put(out, b, 2)
+        return buf_put(out, b, 2)
     if code < 0x10000:
         b[0] = <char>(0xe0 | (code >> 12))
         b[1] = <char>(0x80 | ((code >> 6) & 0x3f))
         b[2] = <char>(0x80 | (code & 0x3f))
-        return put(out, b, 3)
+        return buf_put(out, b, 3)
     b[0] = <char>(0xf0 | (code >> 18))
     b[1] = <char>(0x80 | ((code >> 12) & 0x3f))
     b[2] = <char>(0x80 | ((code >> 6) & 0x3f))
     b[3] = <char>(0x80 | (code & 0x3f))
-    return put(out, b, 4)
+    return buf_put(out, b, 4)
 
 
 cdef str read_escaped_string(Src *s):
-    cdef Out out
+    cdef ByteBuf out
     cdef unsigned char c
     cdef unsigned int code, low
-    out_init(&out)
+    buf_init(&out)
     try:
         while s.i < s.n:
             c = s.p[s.i]
@@ -514,14 +454,14 @@ cdef str read_escaped_string(Src *s):
             if c < 32:
                 raise _LeftToMarshal()
             if c != b'\\':
-                out_char(&out, <char>c)
+                buf_char(&out, <char>c)
                 continue
             if s.i >= s.n:
                 break
             c = s.p[s.i]
             s.i += 1
             if c < 128 and UNESCAPED[c]:
-                out_char(&out, <char>UNESCAPED[c])
+                buf_char(&out, <char>UNESCAPED[c])
             elif c == b'u':
                 code = hex4(s)
                 if 0xd800 <= code <= 0xdbff and s.n - s.i >= 6 and s.p[s.i] == b'\\' and s.p[s.i + 1] == b'u':
@@ -537,7 +477,7 @@ cdef str read_escaped_string(Src *s):
                 raise _LeftToMarshal()
         raise _LeftToMarshal()  # unterminated
     finally:
-        free(out.data)
+        buf_free(&out)
 
 
 cdef class Codec:
@@ -564,11 +504,11 @@ cdef class Codec:
         return self.slow_loads(data)  # the exact value, or marshal's error
 
     cpdef bytes dumps(self, value):
-        cdef Out out
-        out_init(&out)
+        cdef ByteBuf out
+        buf_init(&out)
         try:
             if write_value(&out, value, 0):
                 return PyBytes_FromStringAndSize(out.data, out.len)
         finally:
-            free(out.data)
+            buf_free(&out)
         return (<str>self.slow_dumps(value)).encode("utf-8")  # the exact result, or marshal's error
