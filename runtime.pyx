@@ -1,22 +1,27 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """The Lambda Runtime API client over libc sockets, and the invocation loop.
 
-Compiled as the built-in module `_lambda_runtime`. Three layers, each small:
+Compiled as the built-in module `_lambda_runtime`. Four parts, each small:
 
+  Lifecycle         where the process is (idle, answering, stopping), the signal wakeup
+                    fd and the current invocation: one object, `lifecycle`, that the
+                    SIGTERM handlers (lambda_runtime.shutdown, .concurrency) call.
   Connection        one HTTP/1.1 keep-alive connection: connect, send iovecs, read one
-                    response into a _lambda_http.ResponseParser. Reopens a connection the
-                    server closed while idle and retries once when no byte of the answer
-                    had arrived. No receive timeout unless the caller asks for one
-                    (GET /next is a long poll). EINTR runs Python signal handlers and
-                    retries.
+                    response into a _lambda_http.ResponseParser, and the answer of a
+                    request pipelined behind it. Reopens a connection the server closed
+                    while idle and retries once when no byte of the answer had arrived.
+                    No receive timeout unless the caller asks for one (GET /next is a
+                    long poll). EINTR runs Python signal handlers and retries.
   RuntimeApiClient  one method per Runtime API endpoint, each headed by its path.
-  Contract, serve() the loop: next -> decode -> handler -> encode -> post, each response
-                    sent with the next GET /next right behind it (HTTP/1.1 pipelining:
-                    one write and one wait per invocation instead of two each).
+  Contract, serve() the loop: next -> outcome (Response | Stream | ErrorReport) -> post,
+                    each response sent with the next GET /next right behind it (HTTP/1.1
+                    pipelining: one write and one wait per invocation instead of two
+                    each); post_outcome() posts every outcome and refused() decides what
+                    a refused post means.
 
 The Python-facing contract (context, error JSON, marshalling rules, streaming) lives in the
-plain-Python package lambda_runtime; serve() takes what it needs from a Function object
-once (Contract); per invocation it calls into Python for the context and the handler.
+plain-Python package lambda_runtime: lambda_runtime.function.Function is a Contract with
+its Python half; per invocation serve() calls into Python for the context and the handler.
 """
 
 cimport sysnet as net
@@ -65,43 +70,95 @@ DEF MIN_RECV_ROOM = 16384    # recv() into whatever the buffer has free, at leas
 DEF NOGIL_SEND_MIN = 65536   # smaller sends fit the socket buffer: not worth releasing the GIL
 DEF SIGNAL_GRACE_MS = 5     # how long a signal waits for an answer already on its way
 DEF MAX_REQUEST_ID = 128
-DEF MAX_STRAY_BYTES = 65536  # see Connection.expect_pipelined_answer()
+DEF MAX_STRAY_BYTES = 65536  # see Connection.done()
 DEF PIPELINED_BODY_MAX = 6000000  # below Lambda's 6 MB limit for a buffered response
 API_VERSION = "2018-06-01"
 JSON_CONTENT_TYPE = "application/json"
 USER_AGENT = "lambda-native-python/1.0"
 
+cdef class Invocation:
+    """What GET /next delivered: the request id, the Lambda-Runtime-* headers and the body."""
+    cdef readonly str request_id
+    cdef readonly long long deadline_ms
+    cdef readonly str invoked_function_arn
+    cdef readonly str trace_id
+    cdef readonly str client_context
+    cdef readonly str cognito_identity
+    cdef readonly str tenant_id
+    cdef readonly str content_type
+    cdef readonly bytes body
 
-cdef int signal_wakeup_fd = -1    # see watch_signal_wakeup_fd()
-cdef bint signals_deferred = False  # a signal woke a wait while an answer was arriving
-cdef bint invocation_active = False # serve() is between a delivery and the post of its answer
-cdef bint stop_requested = False    # serve() raises Shutdown once no invocation is active
+    def __init__(self, str request_id, long long deadline_ms=0, str invoked_function_arn=None,
+                 str trace_id=None, str client_context=None, str cognito_identity=None,
+                 str tenant_id=None, str content_type="application/json", bytes body=b""):
+        self.request_id = request_id
+        self.deadline_ms = deadline_ms
+        self.invoked_function_arn = invoked_function_arn
+        self.trace_id = trace_id
+        self.client_context = client_context
+        self.cognito_identity = cognito_identity
+        self.tenant_id = tenant_id
+        self.content_type = content_type
+        self.body = body
 
 
-def watch_signal_wakeup_fd(int fd):
-    """Also wake every blocking wait of the clients on fd: the (non-blocking) read end of the
-    pipe given to signal.set_wakeup_fd(). -1 turns it off."""
-    global signal_wakeup_fd
-    signal_wakeup_fd = fd
+cdef class Lifecycle:
+    """Where the process is in its life, for the SIGTERM handler (lambda_runtime.shutdown,
+    .concurrency) and for the waits of the clients. One object, `lifecycle`.
+
+    state       stop_requested  invocation_active  on SIGTERM (stop())
+    idle        False           False              -> stopping; True: raise Shutdown now
+    answering   False           True               -> answering + stop_requested: serve()
+                                                      raises Shutdown once the answer is posted
+    stopping    True            either             ignored (Shutdown is on its way)
+
+    serve() moves between idle and answering (begin_invocation(), end_invocation()); a
+    forked worker starts idle again (reset()).
+
+    signals_deferred: a signal woke a wait while an answer was arriving; its Python handlers
+    run at the next wait with no answer under way (Connection.on_signal()), or before the
+    next GET /next is sent.
+    wakeup_fd: the (non-blocking) read end of the pipe given to signal.set_wakeup_fd(),
+    polled beside the socket during a long poll, so that a signal landing just before that
+    wait still wakes it (-1: none).
+    current: the invocation serve() is on (or was last on), None before the first: log
+    records name its request id.
+    """
+    cdef readonly bint stop_requested
+    cdef readonly bint invocation_active
+    cdef bint signals_deferred
+    cdef readonly int wakeup_fd
+    cdef readonly Invocation current
+
+    def __cinit__(self):
+        self.wakeup_fd = -1
+
+    def stop(self):
+        """SIGTERM arrived: True when Shutdown is to be raised now (idle); during an
+        invocation it is only noted (serve() stops after the answer); False once stopping."""
+        if self.stop_requested:
+            return False
+        self.stop_requested = True
+        return not self.invocation_active
+
+    def watch_wakeup_fd(self, int fd):
+        """Also wake every long poll of the clients on fd (-1: none)."""
+        self.wakeup_fd = fd
+
+    def reset(self):
+        """Idle again, nothing deferred (in a forked worker)."""
+        self.stop_requested = self.invocation_active = self.signals_deferred = False
+
+    cdef inline void begin_invocation(self, Invocation inv) noexcept:
+        self.current = inv
+        self.invocation_active = True
+
+    cdef inline void end_invocation(self) noexcept:
+        self.invocation_active = False
 
 
-def invocation_in_progress():
-    """True from the moment serve() has an invocation until its answer has been posted."""
-    return invocation_active
-
-
-def request_stop():
-    """Makes serve() raise Shutdown as soon as the invocation in progress has been answered
-    (for a SIGTERM that arrives during an invocation)."""
-    global stop_requested
-    stop_requested = True
-
-
-def reset_stop():
-    """Forgets a stop request (in a forked worker)."""
-    global stop_requested, invocation_active
-    stop_requested = invocation_active = False
-
+cdef Lifecycle state = Lifecycle()
+lifecycle = state  # the same object, for Python
 
 cdef inline long long monotonic_ms() noexcept nogil:
     cdef net.timespec ts
@@ -166,7 +223,9 @@ cdef class Connection:
     cdef int fd
     cdef bint fresh
     cdef ResponseParser parser
-    cdef bint skip_stray          # see expect_pipelined_answer()
+    cdef bint pipelined           # the request being answered has another one behind it
+    cdef readonly bint in_flight  # ... whose answer is the next to read: receive_in_flight()
+    cdef bint skip_stray          # see done()
     cdef Py_ssize_t stray_dropped
     cdef int recv_timeout_ms      # the socket's SO_RCVTIMEO (0: none), see receive()
 
@@ -236,9 +295,11 @@ cdef class Connection:
         return 0
 
     cdef void close(self) noexcept:
+        """Closes the socket; an answer in flight goes with it."""
         if self.fd >= 0:
             net.close(self.fd)
             self.fd = -1
+        self.pipelined = self.in_flight = False
 
     cdef int send_iov(self, net.iovec *iov, int count) except -1:
         """Sends every byte of the iovecs (partial writes and EINTR handled)."""
@@ -282,11 +343,10 @@ cdef class Connection:
         Shutdown), unless an answer is under way or arrives within SIGNAL_GRACE_MS: a
         delivered invocation must be answered, not dropped. Deferred handlers run at the
         next wait with no answer under way, or before the next GET /next is sent."""
-        global signals_deferred
         if self.parser.in_message() or self.wait_readable(SIGNAL_GRACE_MS):
-            signals_deferred = True
+            state.signals_deferred = True
             return 0
-        signals_deferred = False
+        state.signals_deferred = False
         PyErr_CheckSignals()
         return 0
 
@@ -318,8 +378,18 @@ cdef class Connection:
         return 0
 
     cdef int receive(self, int timeout_ms) except -1:
-        """Reads until the parser holds a whole response; returns its status. timeout_ms < 0: none.
-        Python signal handlers run through on_signal().
+        """Reads until the parser holds a whole response; returns its status. timeout_ms < 0:
+        none. Bytes that are no HTTP answer close the connection and raise RuntimeApiError:
+        the one place where the parser's HttpProtocolError becomes the runtime's error."""
+        try:
+            return self.read_response(timeout_ms)
+        except HttpProtocolError as bad:
+            self.close()
+            raise RuntimeApiError("unreadable answer from the Runtime API: %s" % bad) from None
+
+    cdef int read_response(self, int timeout_ms) except -1:
+        """receive() without the translation of protocol errors. Python signal handlers run
+        through on_signal().
 
         Two ways to wait. A long poll (no timeout) with a signal wakeup fd set polls the socket
         and that fd, so a signal that lands just before the wait still wakes it. Every other
@@ -332,7 +402,7 @@ cdef class Connection:
         cdef int err
         cdef bint readable            # poll() said so: recv() returns at once, GIL kept
         cdef long long deadline = monotonic_ms() + timeout_ms if timeout_ms >= 0 else 0
-        cdef bint polling = timeout_ms < 0 and signal_wakeup_fd >= 0
+        cdef bint polling = timeout_ms < 0 and state.wakeup_fd >= 0
         if timeout_ms >= 0:
             # A long poll keeps whatever SO_RCVTIMEO is set (it only wakes to wait again):
             # no setsockopt() per invocation, as all posts use the same timeout.
@@ -344,7 +414,7 @@ cdef class Connection:
                 raise HttpProtocolError("%d stray bytes before an answer" % self.stray_dropped)
             if not self.skip_stray and parser.parse():
                 return parser.status
-            if signals_deferred and not parser.in_message():
+            if state.signals_deferred and not parser.in_message():
                 self.on_signal()  # runs the deferred handlers unless an answer is arriving
             if timeout_ms >= 0 and monotonic_ms() > deadline:
                 raise RuntimeApiError("the Runtime API did not answer within %d ms" % timeout_ms)
@@ -387,7 +457,7 @@ cdef class Connection:
         pfd[0].fd = self.fd
         pfd[0].events = net.POLLIN
         pfd[0].revents = 0
-        pfd[1].fd = signal_wakeup_fd
+        pfd[1].fd = state.wakeup_fd
         pfd[1].events = net.POLLIN
         pfd[1].revents = 0
         with nogil:
@@ -398,18 +468,20 @@ cdef class Connection:
                 return False
             os_error(net.errno, "poll")
         if pfd[1].revents:
-            while net.read(signal_wakeup_fd, drain, sizeof(drain)) > 0:
+            while net.read(state.wakeup_fd, drain, sizeof(drain)) > 0:
                 pass
             if not pfd[0].revents:
                 self.on_signal()
                 return False
         return True
 
-    cdef int roundtrip(self, const char *head, Py_ssize_t head_len, bytes body, int timeout_ms,
-                       bytes tail=None) except -1:
-        """Sends head + body (+ tail: a pipelined request whose answer follows) and reads the
-        answer. A connection the server closed while we were idle is reopened and the request
-        sent again, once, if no answer had begun."""
+    cdef int exchange(self, const char *head, Py_ssize_t head_len, bytes body, int timeout_ms,
+                      bytes then=None) except -1:
+        """Sends head + body and reads the answer; returns its status. `then`, another request
+        in the same write (HTTP/1.1 pipelining), is answered after it: once done() is called
+        for this answer, that one is in flight (receive_in_flight()). A connection the server
+        closed while we were idle is reopened and the request sent again, once, if no answer
+        had begun."""
         cdef net.iovec iov[3]
         cdef int count, attempt
         for attempt in range(2):
@@ -424,12 +496,13 @@ cdef class Connection:
                 iov[1].iov_base = PyBytes_AS_STRING(body)
                 iov[1].iov_len = PyBytes_GET_SIZE(body)
                 count = 2
-            if tail is not None:
-                iov[count].iov_base = PyBytes_AS_STRING(tail)
-                iov[count].iov_len = PyBytes_GET_SIZE(tail)
+            if then is not None:
+                iov[count].iov_base = PyBytes_AS_STRING(then)
+                iov[count].iov_len = PyBytes_GET_SIZE(then)
                 count += 1
             fresh = self.fresh
             self.fresh = False
+            self.pipelined = then is not None
             try:
                 self.send_iov(iov, count)
                 return self.receive(timeout_ms)
@@ -437,22 +510,33 @@ cdef class Connection:
                 self.close()
                 if fresh or attempt == 1 or not lost.before_response:
                     raise
-            except HttpProtocolError as bad:
-                self.close()
-                raise RuntimeApiError("unreadable answer from the Runtime API: %s" % bad) from None
 
-    cdef void expect_pipelined_answer(self) noexcept:
-        """The answer to a pipelined request is next: bytes before its status line (what a
-        short Content-Length left of the previous body) are dropped, not taken for it."""
-        self.skip_stray = True
-        self.stray_dropped = 0
+    cdef int receive_in_flight(self) except -1:
+        """Reads the answer to the request pipelined behind the last one (no timeout: it is
+        a GET /next). Returns its status, or 0 when none is in flight or the connection was
+        lost before it came (then nothing was delivered: ask again)."""
+        if not self.in_flight:
+            return 0
+        self.in_flight = False
+        try:
+            return self.receive(-1)
+        except ConnectionLost:
+            self.close()
+            return 0
 
     cdef void done(self) noexcept:
-        """Drops the parsed response; closes if the server asked for it."""
+        """Drops the parsed response; closes if the server asked for it. An answer to a
+        request pipelined behind it is then in flight: bytes before its status line (what a
+        short Content-Length left of this body) are dropped, not taken for it."""
         cdef bint keep = self.parser.keep_alive
         self.parser.consume()
         if not keep:
             self.close()
+        elif self.pipelined:
+            self.pipelined = False
+            self.in_flight = True
+            self.skip_stray = True
+            self.stray_dropped = 0
 
     cdef bytes body_bytes(self):
         return PyBytes_FromStringAndSize(self.parser.body_ptr(), self.parser.body_len)
@@ -493,32 +577,6 @@ cdef class Connection:
             raise
 
 
-cdef class Invocation:
-    """What GET /next delivered: the request id, the Lambda-Runtime-* headers and the body."""
-    cdef readonly str request_id
-    cdef readonly long long deadline_ms
-    cdef readonly str invoked_function_arn
-    cdef readonly str trace_id
-    cdef readonly str client_context
-    cdef readonly str cognito_identity
-    cdef readonly str tenant_id
-    cdef readonly str content_type
-    cdef readonly bytes body
-
-    def __init__(self, str request_id, long long deadline_ms=0, str invoked_function_arn=None,
-                 str trace_id=None, str client_context=None, str cognito_identity=None,
-                 str tenant_id=None, str content_type="application/json", bytes body=b""):
-        self.request_id = request_id
-        self.deadline_ms = deadline_ms
-        self.invoked_function_arn = invoked_function_arn
-        self.trace_id = trace_id
-        self.client_context = client_context
-        self.cognito_identity = cognito_identity
-        self.tenant_id = tenant_id
-        self.content_type = content_type
-        self.body = body
-
-
 cdef class RuntimeApiClient:
     """One method per Runtime API endpoint (paths under /2018-06-01)."""
     cdef readonly Connection connection
@@ -526,7 +584,6 @@ cdef class RuntimeApiClient:
     cdef bytes next_request
     cdef bytes prefix
     cdef public int post_timeout_ms
-    cdef readonly bint next_pending  # a GET /next was sent pipelined; its answer is still to read
 
     def __init__(self, str address, int post_timeout_ms=30000):
         self.address = address
@@ -540,23 +597,13 @@ cdef class RuntimeApiClient:
     cpdef Invocation next_invocation(self):
         """Blocks (no timeout: a long poll) until Lambda hands over an invocation.
         Raises UnanswerableInvocation for one without a usable request id (no or unsafe)."""
-        global signals_deferred
         cdef Connection conn = self.connection
-        cdef int status = 0
-        if self.next_pending:
-            self.next_pending = False
-            try:
-                status = conn.receive(-1)
-            except ConnectionLost:
-                conn.close()          # no answer came: nothing was delivered, ask again below
-            except HttpProtocolError as bad:
-                conn.close()
-                raise RuntimeApiError("unreadable answer from the Runtime API: %s" % bad) from None
+        cdef int status = conn.receive_in_flight()  # a GET /next sent behind the last post
         if status == 0:
-            signals_deferred = False
+            state.signals_deferred = False
             PyErr_CheckSignals()  # a pending SIGTERM ends us before an invocation can be delivered
-            status = conn.roundtrip(PyBytes_AS_STRING(self.next_request), PyBytes_GET_SIZE(self.next_request),
-                                    None, -1)
+            status = conn.exchange(PyBytes_AS_STRING(self.next_request), PyBytes_GET_SIZE(self.next_request),
+                                   None, -1)
         cdef ResponseParser answer = conn.parser
         if status != 200:
             body = conn.body_bytes()
@@ -598,22 +645,20 @@ cdef class RuntimeApiClient:
 
     cdef int post(self, ByteBuf *head, bytes body, bint then_next=False) except -1:
         """Ends the head begun by begin_post() and POSTs body; with then_next the GET /next
-        goes in the same write, its answer is left for next_invocation() (also when the post
-        is refused: the server still answers it). While a pipelined GET /next is unanswered
+        goes in the same write, its answer is left in flight for next_invocation() (also when
+        the post is refused: the server still answers it). While a GET /next is in flight
         (an error for a refused response), the post goes on a connection of its own: Lambda
         answers that GET only once this post is in."""
         cdef Connection conn = self.connection
         cdef RuntimeApiClient side
-        if self.next_pending:
+        if conn.in_flight:
             side = RuntimeApiClient(self.address, self.post_timeout_ms)
             return side.post(head, body)
         head_end(head, PyBytes_GET_SIZE(body))
-        status = conn.roundtrip(head.data, head.len, body, self.post_timeout_ms,
-                                self.next_request if then_next else None)
+        status = conn.exchange(head.data, head.len, body, self.post_timeout_ms,
+                               self.next_request if then_next else None)
         answer = conn.body_bytes() if status != 202 else None
         conn.done()
-        if then_next:
-            self.await_pipelined_next()
         if status != 202:
             line = head.data[:head.len].split(b"\r\n", 1)[0]  # POST <prefix><path> HTTP/1.1
             raise ResponseRejected(line[5 + len(self.prefix):len(line) - 9].decode("latin-1"), status,
@@ -684,7 +729,7 @@ cdef class RuntimeApiClient:
         try:
             conn.send_iov(iov, 1)
             status = conn.receive(self.post_timeout_ms)
-        except (ConnectionLost, HttpProtocolError) as lost:
+        except ConnectionLost as lost:
             conn.close()
             raise RuntimeApiError("streamed response failed: %s" % lost) from None
         answer = conn.body_bytes() if status != 202 else None
@@ -694,19 +739,12 @@ cdef class RuntimeApiClient:
 
     def abort(self):
         """Drops the connection (after a failed stream, the next request reconnects) and
-        with it a pipelined GET /next."""
+        with it a GET /next in flight."""
         self.connection.close()
-        self.next_pending = False
-
-    cdef void await_pipelined_next(self) noexcept:
-        """The GET /next sent behind the last request: next_invocation() reads its answer
-        (unless the connection was closed after that request)."""
-        self.next_pending = self.connection.fd >= 0
-        if self.next_pending:
-            self.connection.expect_pipelined_answer()
 
     cdef bint pending_answer_within(self, int timeout_ms) except -1:
-        return self.next_pending and self.connection.wait_readable(timeout_ms)
+        """True if a GET /next is in flight and its answer arrives within timeout_ms."""
+        return self.connection.in_flight and self.connection.wait_readable(timeout_ms)
 
 
 cdef class ExtensionClient:
@@ -736,16 +774,14 @@ cdef class ExtensionClient:
             b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % PyBytes_GET_SIZE(body)))
         cdef bint pipelined = via is not None and conn.fd < 0
         try:
-            status = conn.roundtrip(PyBytes_AS_STRING(head), PyBytes_GET_SIZE(head), body, self.timeout_ms,
-                                    via.next_request if pipelined else None)
+            status = conn.exchange(PyBytes_AS_STRING(head), PyBytes_GET_SIZE(head), body, self.timeout_ms,
+                                   via.next_request if pipelined else None)
         except RuntimeApiError as failed:
             conn.close()              # a pipelined GET /next goes with it; serve() asks again
             raise RuntimeApiError("extension registration failed: %s" % failed) from None
         extension_id = conn.parser.header(H_EXTENSION_ID)
         answer = conn.body_bytes()
         conn.done()
-        if pipelined:
-            via.await_pipelined_next()
         if status != 200:
             raise RuntimeApiError("extension registration answered %d: %r" % (status, answer[:200]))
         if not extension_id or not is_safe_request_id(extension_id):
@@ -784,34 +820,84 @@ cdef int put_error_headers(ByteBuf *head, str error_type, bytes xray_cause) exce
     return 0
 
 
-cdef Invocation current = None  # the invocation serve() is on (or was last on)
+# -- outcomes: what a handler made of an invocation, posted by post_outcome() -----------------
+
+cdef class Response:
+    """A result to post as the invocation's response: its bytes and their content type."""
+    cdef readonly bytes body
+    cdef readonly bytes content_type
 
 
-def current_invocation():
-    """The Invocation serve() is on (or was last on), None before the first: log records
-    name its request id."""
-    return current
+cdef inline Response response(bytes body, bytes content_type):
+    cdef Response made = Response.__new__(Response)
+    made.body = body
+    made.content_type = content_type
+    return made
+
+
+cdef class Stream:
+    """A streaming handler's generator: its chunks are posted as it yields them."""
+    cdef readonly object generator
+
+    def __init__(self, generator):
+        self.generator = generator
+
+
+cdef class ErrorReport:
+    """An error to post: the Lambda-Runtime-Function-Error-Type value, the error JSON, and
+    the X-Ray cause JSON (None: no Lambda-Runtime-Function-XRay-Error-Cause header)."""
+    cdef readonly str error_type
+    cdef readonly bytes body
+    cdef readonly bytes xray_cause
+
+    def __init__(self, str error_type, bytes body, bytes xray_cause=None):
+        self.error_type = error_type
+        self.body = body
+        self.xray_cause = xray_cause
 
 
 cdef class Contract:
-    """What serve() takes from lambda_runtime.function.Function, read once."""
-    cdef object function, handler, context_class, loads, dumps, environ_data, trace_key, fs_encoding
-    cdef bint raw
+    """The handler and what serve() does around it: the event decoded, the context built,
+    the result encoded, an exception made an ErrorReport. Built once, with its handler; it
+    holds no client. lambda_runtime.function.Function is this class with its Python half,
+    called on the paths that are not a plain success: is_stream(result),
+    send_stream(client, invocation, generator) -> None or an ErrorReport to post,
+    error_report(exc, invocation), too_large_report(invocation, size),
+    report_unanswerable(exc).
+    """
+    cdef readonly object handler
+    cdef readonly bint raw
+    cdef object context_class, loads, dumps, environ_data, trace_key, fs_encoding
+    cdef type plain_type  # the last result type found not to be a stream
 
-    def __cinit__(self, function):
-        self.function = function
-        self.handler = function.handler
-        self.raw = function.raw
-        self.context_class = function.context_class
-        self.loads = function.loads
-        self.dumps = function.dumps
-        self.environ_data, self.trace_key, self.fs_encoding = function.trace_environ
+    def __init__(self, handler, context_class, loads, dumps, trace_environ):
+        """loads: bytes -> event (ValueError); dumps: result -> bytes (TypeError, ValueError,
+        ...); trace_environ: os.environ's bytes mapping, the key of _X_AMZN_TRACE_ID in it
+        and the encoding of its values."""
+        self.handler = handler
+        self.raw = bool(getattr(handler, "__lambda_raw__", False))
+        self.context_class = context_class
+        self.loads = loads
+        self.dumps = dumps
+        self.environ_data, self.trace_key, self.fs_encoding = trace_environ
+        self.plain_type = type(None)
 
-    cdef void begin(self, Invocation inv) except *:
-        """Makes inv the current invocation; _X_AMZN_TRACE_ID follows it."""
-        global current
-        current = inv
-        cdef str trace_id = inv.trace_id
+    cdef object outcome(self, Invocation inv):
+        """What the handler made of inv: a Response, a Stream or an ErrorReport."""
+        try:
+            self.set_trace_id(inv.trace_id)
+            result = self.call_handler(inv)
+            if type(result) is not self.plain_type:
+                if (<object>self).is_stream(result):
+                    return Stream(result)
+                self.plain_type = type(result)
+            return self.encode(result)
+        except Exception as exc:
+            return (<object>self).error_report(exc, inv)
+
+    cdef void set_trace_id(self, str trace_id) except *:
+        """_X_AMZN_TRACE_ID follows the invocation (in os.environ's mapping only: see
+        lambda_runtime.function)."""
         if trace_id is None:
             self.environ_data.pop(self.trace_key, None)
         elif PyUnicode_IS_ASCII(trace_id):  # always, in practice: the same bytes in any encoding
@@ -829,35 +915,69 @@ cdef class Contract:
             try:
                 event = self.loads(inv.body)
             except ValueError as error:
-                raise self.function.unmarshal_error(error) from None
+                raise (<object>self).unmarshal_error(error) from None
         return self.handler(event, self.context_class(inv))
 
-    cdef tuple encode(self, result):
-        """(body, content type) for a handler's result: bytes-like as they are, a str as UTF-8
-        text in raw mode, anything else as JSON."""
+    cdef Response encode(self, result):
+        """A handler's result as a Response: bytes-like as they are, a str as UTF-8 text in
+        raw mode, anything else as JSON."""
         if isinstance(result, (bytes, bytearray, memoryview)):
-            return bytes(result), (b"application/octet-stream" if self.raw else b"application/unknown")
+            return response(bytes(result), b"application/octet-stream" if self.raw else b"application/unknown")
         if self.raw and isinstance(result, str):
-            return (<str>result).encode("utf-8"), b"text/plain; charset=utf-8"
+            return response((<str>result).encode("utf-8"), b"text/plain; charset=utf-8")
         try:
-            return self.dumps(result), b"application/json"
+            return response(self.dumps(result), b"application/json")
         except (TypeError, ValueError, OverflowError, RecursionError) as error:
-            raise self.function.marshal_error(error) from None
+            raise (<object>self).marshal_error(error) from None
 
 
-def serve(RuntimeApiClient client, function, long long max_invocations=-1):
-    """The invocation loop. `function` (lambda_runtime.function.Function) supplies the
-    handler and the Python-level contract; this loop moves bytes and calls it.
-    Raises Shutdown when request_stop() was called, once no invocation is in progress."""
-    global invocation_active
-    cdef Contract contract = Contract(function)
+cdef int post_outcome(RuntimeApiClient client, Contract contract, Invocation inv, outcome) except -1:
+    """Posts what the handler made of inv, the one place that does. A refused post is
+    decided by refused(); what it answers with (an ErrorReport for a response too large)
+    is posted the same way."""
+    cdef Response ok
+    cdef ErrorReport error
+    while outcome is not None:
+        try:
+            if type(outcome) is Response:
+                ok = outcome
+                # Bodies over Lambda's limit go alone: their 413 is expected (see post()).
+                client.post_response(inv.request_id, ok.body, ok.content_type,
+                                     not state.stop_requested and PyBytes_GET_SIZE(ok.body) <= PIPELINED_BODY_MAX)
+                return 0
+            if type(outcome) is ErrorReport:
+                error = outcome
+                client.post_error(inv.request_id, error.body, error.error_type, error.xray_cause)
+                return 0
+            outcome = (<object>contract).send_stream(client, inv, (<Stream?>outcome).generator)
+        except (ResponseRejected, RuntimeApiError) as failure:
+            outcome = refused(contract, inv, outcome, failure)
+    return 0
+
+
+cdef object refused(Contract contract, Invocation inv, outcome, failure):
+    """What it means when the Runtime API refused a post (ResponseRejected) or failed
+    (RuntimeApiError): a response over Lambda's limit (413) is answered with
+    Function.ResponseSizeTooLarge, returned to be posted; another 4xx (400: unknown id,
+    403: already answered) is reported on stderr and the loop goes on (None); a 5xx or a
+    failed Runtime API ends the process with a RuntimeApiError naming the invocation."""
+    if isinstance(failure, ResponseRejected) and failure.status < 500:
+        if failure.status == 413 and type(outcome) is Response:
+            return (<object>contract).too_large_report(inv, PyBytes_GET_SIZE((<Response>outcome).body))
+        import sys
+
+        print("lambda-runtime: invocation %s: %s" % (inv.request_id, failure), file=sys.stderr, flush=True)
+        return None
+    raise RuntimeApiError("invocation %s: %s" % (inv.request_id, failure)) from None
+
+
+def serve(RuntimeApiClient client, Contract contract, long long max_invocations=-1):
+    """The invocation loop: next invocation -> its outcome -> post. Raises Shutdown when
+    lifecycle.stop() was called during an invocation, once it has been answered."""
     cdef Invocation inv
     cdef long long served = 0
-    cdef bytes body
-    cdef type plain_type = type(None)  # the last result type found not to be a stream
-    is_stream = function.is_stream
     while served != max_invocations:
-        if stop_requested:
+        if state.stop_requested:
             # A GET /next pipelined before the stop request may be answered with an
             # invocation already on its way: serve that one, then stop.
             if not client.pending_answer_within(SIGNAL_GRACE_MS):
@@ -866,29 +986,12 @@ def serve(RuntimeApiClient client, function, long long max_invocations=-1):
         try:
             inv = client.next_invocation()
         except UnanswerableInvocation as exc:
-            function.report_unanswerable(exc)
+            (<object>contract).report_unanswerable(exc)
             continue
         served += 1
-        invocation_active = True
+        state.begin_invocation(inv)
         try:
-            try:
-                contract.begin(inv)
-                result = contract.call_handler(inv)
-                if type(result) is not plain_type:
-                    if is_stream(result):
-                        function.stream(client, inv, result)
-                        continue
-                    plain_type = type(result)
-                body, content_type = contract.encode(result)
-            except Exception as exc:
-                function.post_error(client, inv, exc)
-                continue
-            try:
-                # Bodies over Lambda's limit go alone: their 413 is expected (see post()).
-                client.post_response(inv.request_id, body, content_type,
-                                     not stop_requested and PyBytes_GET_SIZE(body) <= PIPELINED_BODY_MAX)
-            except (ResponseRejected, RuntimeApiError) as failure:
-                function.post_failed(client, inv, body, failure)
+            post_outcome(client, contract, inv, contract.outcome(inv))
         finally:
-            invocation_active = False
+            state.end_invocation()
     return served

@@ -11,7 +11,7 @@ import sys
 from _lambda_runtime import RuntimeApiClient, RuntimeApiError, serve
 
 from . import import_hooks, shutdown
-from .function import Function
+from .function import Function, current_invocation
 from .handler_loader import load_handler
 
 
@@ -39,7 +39,7 @@ def _fail(message):
     return 1
 
 
-def _install_lazy_hooks(function, log_format, log_level):
+def _install_lazy_hooks(log_format, log_level):
     try:
         from _lambda_nuitka import patch_inspect
     except ImportError:  # running from plain CPython (tests): nothing to patch
@@ -48,24 +48,22 @@ def _install_lazy_hooks(function, log_format, log_level):
         import_hooks.after_import("inspect", lambda module: patch_inspect())
     import_hooks.after_import(
         "logging",
-        lambda logging: _configure_logging(logging, log_format, log_level, function),
+        lambda logging: _configure_logging(logging, log_format, log_level),
     )
 
 
-def _configure_logging(logging, log_format, log_level, function):
+def _configure_logging(logging, log_format, log_level):
     from . import log_setup  # only for programs that use logging
 
-    log_setup.configure(logging, log_format, log_level, function.current_invocation)
+    log_setup.configure(logging, log_format, log_level, current_invocation)
 
 
 def _report_init_error(client, error, log_format):
     from . import errors  # only when the init fails
 
-    error_type, body, payload = errors.report_init_error(error)
-    errors.log_error(payload, log_format)
-    print("lambda-runtime: init error %s: %s" % (error_type, payload["errorMessage"]), file=sys.stderr, flush=True)
+    report = errors.report_init_error(error, log_format)
     try:
-        client.post_init_error(body, error_type)
+        client.post_init_error(report.body, report.error_type)
     except Exception as post_failure:
         _fail("could not report the init error: %s" % post_failure)
     return 1
@@ -82,10 +80,9 @@ def run(default_handler, environ=os.environ):
     except RuntimeApiError as error:
         return _fail(str(error))
 
-    function = Function(None, log_format)
-    _install_lazy_hooks(function, log_format, environ.get("AWS_LAMBDA_LOG_LEVEL", ""))
+    _install_lazy_hooks(log_format, environ.get("AWS_LAMBDA_LOG_LEVEL", ""))
     try:
-        function.set_handler(load_handler(environ.get("_HANDLER") or default_handler))
+        function = Function(load_handler(environ.get("_HANDLER") or default_handler), log_format)
     except Exception as error:
         return _report_init_error(client, error, log_format)
 

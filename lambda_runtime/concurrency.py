@@ -25,7 +25,7 @@ import _signal as signal  # not `signal`: its IntEnum wrappers import enum (~1 m
 import sys
 import time
 
-from _lambda_runtime import RuntimeApiClient, RuntimeApiError, serve, watch_signal_wakeup_fd
+from _lambda_runtime import RuntimeApiClient, RuntimeApiError, lifecycle, serve
 
 from . import shutdown
 
@@ -59,12 +59,12 @@ def _worker(address, function, graceful, parent_pid):
     code = 0
     try:
         try:
+            lifecycle.reset()  # the supervisor's stop request, if any, is not ours
             if graceful:
-                shutdown.reset_after_fork()
                 shutdown.install_handler(parent_pid=parent_pid)
             else:
                 signal.set_wakeup_fd(-1)  # the supervisor's: not ours to write to
-                watch_signal_wakeup_fd(-1)
+                lifecycle.watch_wakeup_fd(-1)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGTERM,))
             serve(RuntimeApiClient(address), function)
@@ -105,8 +105,7 @@ def _spawn(workers, address, function, graceful):
 
 
 def _on_sigterm(signum, frame):
-    if not shutdown._state.raised:
-        shutdown._state.raised = True
+    if lifecycle.stop():  # the supervisor is never in an invocation: True the first time
         raise _Stop()
 
 

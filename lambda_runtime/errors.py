@@ -1,12 +1,15 @@
 """Errors as data: the error JSON AWS's Python runtime posts and the lines it logs.
 
-A report is (error type header, error JSON bytes, X-Ray cause bytes). The error JSON is
-{"errorMessage", "errorType", "requestId", "stackTrace"} as awslambdaric sends it.
-Everything here runs only when something failed, so it may import what it needs lazily.
+A report is an _lambda_runtime.ErrorReport (error type header, error JSON bytes, X-Ray
+cause bytes or None), logged when it is made. The error JSON is {"errorMessage",
+"errorType", "requestId", "stackTrace"} as awslambdaric sends it. Everything here runs
+only when something failed, so it may import what it needs lazily.
 """
 
 import os
 import sys
+
+from _lambda_runtime import ErrorReport
 
 from . import marshal
 
@@ -87,33 +90,45 @@ def error_payload(message, error_type, stack_trace, request_id):
     }
 
 
-def report_exception(exc, request_id):
-    """For an exception from the handler or the contract: (header type, JSON bytes, X-Ray cause, payload)."""
+def report_exception(exc, request_id, log_format):
+    """The ErrorReport for an exception from the handler or the contract, logged."""
     known_type = getattr(exc, "error_type", None)
     if isinstance(exc, (MarshalError, UnmarshalError)) or (
         known_type and type(exc).__module__.startswith("lambda_runtime")
     ):
         payload = error_payload(safe_str(exc), known_type, [], request_id)
-        return known_type, marshal.dumps(payload).encode(), _xray_cause(known_type, payload["errorMessage"], []), payload
+        xray_cause = _xray_cause(known_type, payload["errorMessage"], [])
+        return _logged_report(known_type, payload, xray_cause, log_format)
     frames = extract_frames(exc.__traceback__)
     name = type(exc).__name__
     payload = error_payload(safe_str(exc), name, format_frames(frames), request_id)
-    return (
-        header_error_type(name, "Function"),
-        marshal.dumps(payload).encode(),
-        _xray_cause(name, payload["errorMessage"], frames),
-        payload,
-    )
+    xray_cause = _xray_cause(name, payload["errorMessage"], frames)
+    return _logged_report(header_error_type(name, "Function"), payload, xray_cause, log_format)
 
 
-def report_init_error(error):
-    """For an InitError or any exception while importing the handler module."""
+def report_error(message, error_type, request_id, log_format):
+    """The ErrorReport for an error of the runtime's own (no stack trace, no X-Ray cause), logged."""
+    return _logged_report(error_type, error_payload(message, error_type, [], request_id), None, log_format)
+
+
+def report_init_error(error, log_format):
+    """The ErrorReport for an InitError or any exception while importing the handler
+    module, logged, with a line on stderr."""
     if isinstance(error, InitError):
+        header_type = error.error_type
         payload = error_payload(error.message, error.error_type, error.stack_trace, None)
-        return error.error_type, marshal.dumps(payload).encode(), payload
-    name = type(error).__name__
-    payload = error_payload(safe_str(error), name, format_frames(extract_frames(error.__traceback__)), None)
-    return header_error_type(name, "Function"), marshal.dumps(payload).encode(), payload
+    else:
+        name = type(error).__name__
+        header_type = header_error_type(name, "Function")
+        payload = error_payload(safe_str(error), name, format_frames(extract_frames(error.__traceback__)), None)
+    report = _logged_report(header_type, payload, None, log_format)
+    print("lambda-runtime: init error %s: %s" % (header_type, payload["errorMessage"]), file=sys.stderr, flush=True)
+    return report
+
+
+def _logged_report(header_type, payload, xray_cause, log_format):
+    log_error(payload, log_format)
+    return ErrorReport(header_type, marshal.dumps(payload).encode(), xray_cause)
 
 
 def _xray_cause(error_type, message, frames):

@@ -14,19 +14,15 @@ to SHUTDOWN, and need not: SIGTERM is what we want) and sends that extension's G
 /event/next on its own connection, which never answers. Both are one loopback round trip
 and one send (runtime.pyx ExtensionClient); nothing is read afterwards.
 
-On SIGTERM (a Python signal handler):
-  * idle, i.e. blocked in GET /runtime/invocation/next: raise Shutdown, which unwinds out of
-    serve(); bootstrap runs the hooks (newest first), then returns 0 and the interpreter's
-    exit runs the atexit handlers;
-  * during an invocation: only note it (runtime.pyx request_stop()); serve() raises
-    Shutdown once that invocation's result (or error) has been posted.
+On SIGTERM (a Python signal handler) what happens depends on where the process is, as the
+state table of runtime.pyx's Lifecycle says (`lifecycle.stop()`): idle, i.e. blocked in
+GET /runtime/invocation/next, Shutdown is raised and unwinds out of serve(); bootstrap runs
+the hooks (newest first), then returns 0 and the interpreter's exit runs the atexit
+handlers. During an invocation serve() raises Shutdown once its answer has been posted.
 
 The signal wakeup fd is a pipe that the Runtime API client polls beside its socket while
-it waits for an invocation (runtime.pyx watch_signal_wakeup_fd, Connection.receive): a
-SIGTERM that lands while compiled code runs, between two socket calls, still wakes that
-wait, which runs the handler. The short waits for a post's answer are plain recv() calls:
-a signal interrupts them, and one that lands just before is handled at the next wait for
-an invocation. No thread.
+it waits for an invocation (`lifecycle.watch_wakeup_fd()`), so that a SIGTERM landing
+between two socket calls still wakes that wait. No thread.
 
 When: only if the handler's module (or anything imported during the init) registered an
 on_shutdown hook or an atexit handler -- nothing else would run on SIGTERM, and the
@@ -38,8 +34,7 @@ action).
 import os
 import _signal as signal  # not `signal`: its IntEnum wrappers import enum (~1 ms of start-up)
 
-from _lambda_runtime import (ExtensionClient, Shutdown, invocation_in_progress, request_stop, reset_stop,
-                             watch_signal_wakeup_fd)
+from _lambda_runtime import ExtensionClient, Shutdown, lifecycle
 
 EXTENSION_NAME = "lambda-native-python"
 _REGISTER_TIMEOUT = 2.0
@@ -81,25 +76,17 @@ def enabled(environ):
     return bool(_hooks) or atexit._ncallbacks() > 0
 
 
-# -- state of the signal handler -----------------------------------------------------------
-
-class _State:
-    raised = False        # Shutdown was raised (never twice)
+class _Resources:
     extension = None      # the ExtensionClient, kept (with its connection) for the life of the process
     wakeup = None         # (read fd, write fd) of the signal wakeup pipe
 
 
-_state = _State()
+_kept = _Resources()
 
 
 def _on_sigterm(signum, frame):
-    if _state.raised:
-        return
-    if invocation_in_progress():
-        request_stop()  # serve() raises Shutdown once the invocation has been answered
-        return
-    _state.raised = True
-    raise Shutdown()
+    if lifecycle.stop():
+        raise Shutdown()
 
 
 # -- the no-op internal extension -----------------------------------------------------------
@@ -111,7 +98,7 @@ def register_extension(address, runtime_client=None):
     extension = ExtensionClient(address, int(_REGISTER_TIMEOUT * 1000))
     extension_id = extension.register(EXTENSION_NAME, runtime_client)
     extension.send_event_poll()
-    _state.extension = extension  # keeps its connection (and the long poll) open
+    _kept.extension = extension  # keeps its connection (and the long poll) open
     return extension_id
 
 
@@ -129,13 +116,13 @@ def _orphan_watch(main_ident, parent_pid):
 def install_handler(handler=_on_sigterm, parent_pid=None):
     """Installs the SIGTERM handler and the wakeup pipe the client polls (main thread only;
     call again in a forked child). In a worker (parent_pid) a thread watches the supervisor."""
-    old = _state.wakeup
+    old = _kept.wakeup
     reader, writer = os.pipe()
     os.set_blocking(reader, False)
     os.set_blocking(writer, False)
-    _state.wakeup = (reader, writer)
+    _kept.wakeup = (reader, writer)
     signal.set_wakeup_fd(writer, warn_on_full_buffer=False)
-    watch_signal_wakeup_fd(reader)
+    lifecycle.watch_wakeup_fd(reader)
     if old is not None:
         os.close(old[0])
         os.close(old[1])
@@ -150,11 +137,6 @@ def install_handler(handler=_on_sigterm, parent_pid=None):
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
-def reset_after_fork():
-    _state.raised = False
-    reset_stop()
-
-
 def enable(address, runtime_client=None):
     """Single-process mode: handle SIGTERM, register the extension (whose registration may
     send the first GET /next, so the handler comes first). Returns False, with SIGTERM back
@@ -167,7 +149,7 @@ def enable(address, runtime_client=None):
     except Exception as error:  # never fail the init for it
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.set_wakeup_fd(-1)
-        watch_signal_wakeup_fd(-1)
+        lifecycle.watch_wakeup_fd(-1)
         print("lambda-runtime: graceful shutdown disabled: cannot register the extension: %s" % error,
               file=sys.stderr, flush=True)
         return False

@@ -45,12 +45,13 @@ def _chunk_bytes(item):
 
 
 def send_stream(client, invocation, generator, function):
+    """Posts the generator's items as one streamed response. Returns the ErrorReport to post
+    instead when it failed before its first item (nothing sent yet), else None."""
     request_id = invocation.request_id
     try:
         first = next(generator, None)
-    except Exception as exc:  # nothing sent yet: an ordinary error response
-        function.post_error(client, invocation, exc)
-        return
+    except Exception as exc:
+        return function.error_report(exc, invocation)
 
     content_type = DEFAULT_STREAM_CONTENT_TYPE
     if isinstance(first, HttpResponse):
@@ -67,10 +68,9 @@ def send_stream(client, invocation, generator, function):
         except Exception as exc:
             if not _is_handler_error(exc):
                 raise
-            error_type, body, _, payload = errors.report_exception(exc, request_id)
-            errors.log_error(payload, function.log_format)
-            client.end_stream(error_type, b64encode(body))
-            return
+            report = errors.report_exception(exc, request_id, function.log_format)
+            client.end_stream(report.error_type, b64encode(report.body))
+            return None
         client.end_stream()
     except BaseException:
         client.abort()  # the chunked body cannot be finished: drop the connection
