@@ -1,6 +1,6 @@
 """Nuitka user plugin for the Lambda bootstrap (loaded with --user-plugin=THIS_FILE).
 
-It does three things Nuitka has no option for:
+It does five things Nuitka has no option for:
 
 1. Links Cython-generated C modules (runtime.pyx, native/*.pyx, handler .pyx files)
    into the bootstrap as built-in modules: their C files are added to the build and a
@@ -16,12 +16,10 @@ It does three things Nuitka has no option for:
    pull in six extension modules, ~1.4 MB), locale, inspect, and the whole non-excluded
    standard library. We keep common encodings; other stdlib modules are compiled in when
    the program imports them (as for any package).
-
 4. Replaces CPython 3.11's deep-frozen modules (deepfreeze.o of a static libpython: 880 KB
    of code objects that _Py_Deepfreeze_Init writes to at start-up, so ~800 KB of dirty
    memory in every process) with marshalled bytecode of the same modules, unmarshalled
    only when imported -- what a CPython built without deepfreeze does. See frozen_modules.py.
-
 5. Decodes ASCII command-line arguments without loading every locale category first.
 
 (2), (3) and (5) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;

@@ -8,12 +8,14 @@ used, consume() drops it and parsing starts at the next byte. finish_at_eof() te
 parser the peer closed: it completes a read-until-close body, else raises
 IncompleteResponse if a response was under way.
 
-Body framing, as RFC 9112 section 6.3 orders it:
-  1. 1xx responses carry no body and are skipped; 204 and 304 carry none.
+Body framing, in the order _decide_framing() applies it (RFC 9112 section 6.3 puts 204
+and 304 first; here a framing header on them is taken at its word):
+  1. 1xx responses carry no body and are skipped.
   2. Transfer-Encoding ending in "chunked" -> chunked (it beats Content-Length).
      Any other Transfer-Encoding is refused.
   3. Content-Length -> that many bytes; repeated or listed values must all agree.
-  4. Otherwise the body runs until the connection closes.
+  4. 204 and 304 without either carry none.
+  5. Otherwise the body runs until the connection closes.
 
 Chunked bodies are decoded in place: chunk data is moved down over the framing, so the
 body ends up contiguous at body_start and no second buffer is needed.

@@ -5,8 +5,10 @@ lambda_runtime.marshal owns the rules (what awslambdaric reads and writes, as js
 Codec is its fast path for the loop. Events are read from the UTF-8 bytes where they lie
 (read_value), results written straight into one byte buffer (write_value), for plain JSON
 and the plain types a handler returns (dict with str keys, list, tuple, str, int, float,
-bool, None). Anything else (NaN/Infinity, another type, a subclass, nesting past
-MAX_DEPTH, a cycle, an error) goes to marshal's own loads/dumps, which decide.
+bool, None; a float NaN or infinity is written NaN/Infinity/-Infinity, as marshal writes
+it). Anything else goes to marshal's own loads/dumps, which decide: on output another
+type, a subclass, nesting past MAX_DEPTH, a cycle; on input NaN/Infinity, a number past
+18 digits, nesting past MAX_DEPTH, a lone surrogate escape, an error.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
