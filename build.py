@@ -12,10 +12,8 @@ ELF against al2023, write the zip.
 """
 
 import argparse
-import configparser
 import hashlib
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -27,11 +25,12 @@ sys.path.insert(0, ROOT)
 
 from buildtools import docker_build, elf_check  # noqa: E402
 from buildtools import sources  # noqa: E402
+from devtools import facts, venv  # noqa: E402
 
 BUILD_REQUIREMENTS = os.path.join(ROOT, "buildtools", "requirements-build.txt")
 PLUGIN = os.path.join(ROOT, "buildtools", "nuitka_lambda_plugin.py")
 LEAN_STDLIB = os.path.join(ROOT, "buildtools", "lean-stdlib.nuitka-package.config.yml")
-GLIBC_TARGET = "2.34"
+GLIBC_TARGET = facts.GLIBC_TARGET
 ZIG_TARGETS = {"x86_64": "x86_64-linux-gnu." + GLIBC_TARGET, "arm64": "aarch64-linux-gnu." + GLIBC_TARGET}
 
 
@@ -39,26 +38,18 @@ class BuildError(Exception):
     """A problem the user can fix; printed without a traceback."""
 
 
-def host_arch():
-    return elf_check.normalize_arch(platform.machine())
-
-
-def read_defaults():
-    config = configparser.ConfigParser()
-    config.read(os.path.join(ROOT, "setup.cfg"))
-    section = config["lambda_runtime"] if config.has_section("lambda_runtime") else {}
-    return section.get("src", "handler"), section.get("handler", "app.handler")
+host_arch = facts.host_arch
 
 
 def parse_args(argv):
-    default_src, default_handler = read_defaults()
+    default_src, default_handler = facts.setup_defaults()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--src", default=default_src, help="handler sources (default: %(default)s)")
     parser.add_argument("--handler", default=None,
                         help="default MODULE.FUNCTION when _HANDLER is unset (default from setup.cfg: %s)"
                         % default_handler)
     parser.add_argument("--out", default="dist", help="output directory (default: %(default)s)")
-    parser.add_argument("--arch", default=host_arch(), choices=("x86_64", "arm64"))
+    parser.add_argument("--arch", default=host_arch(), choices=facts.ARCHITECTURES)
     parser.add_argument("--docker", action="store_true", help="build inside the Amazon Linux 2023 image")
     parser.add_argument("--dry-run", action="store_true", help="with --docker: print the docker commands only")
     parser.add_argument("--native-cc", action="store_true",
@@ -101,20 +92,10 @@ def build_python(venv_dir):
     """The interpreter that runs Nuitka: the image's own in Docker, else a pinned venv."""
     if in_docker_image():
         return sys.executable
-    python = os.path.join(venv_dir, "bin", "python")
-    stamp = os.path.join(venv_dir, "requirements.sha256")
-    wanted = _sha256_file(BUILD_REQUIREMENTS)
-    if os.path.exists(stamp) and open(stamp).read() == wanted and os.path.exists(python):
-        return python
-    base = getattr(sys, "_base_executable", sys.executable)
-    print("    creating %s from %s" % (venv_dir, base))
-    if os.path.exists(venv_dir):
-        shutil.rmtree(venv_dir)
-    subprocess.run([base, "-m", "venv", venv_dir], check=True)
-    _pip(python, ["install", "--quiet", "-r", BUILD_REQUIREMENTS])
-    with open(stamp, "w") as f:
-        f.write(wanted)
-    return python
+    try:
+        return venv.ensure_venv(venv_dir, [BUILD_REQUIREMENTS], announce=lambda message: print("    " + message))
+    except venv.VenvError as error:
+        raise BuildError(str(error)) from None
 
 
 def _pip(python, args):
@@ -221,7 +202,7 @@ def run_nuitka(python, args, project, c_files, compiler_path, deps_dir):
         "--user-plugin=" + PLUGIN,
         "--user-package-configuration-file=" + LEAN_STDLIB,
         "--include-package=lambda_runtime",
-        "--nofollow-import-to=" + ",".join(native_names + ["_lambda_nuitka"]),
+        "--nofollow-import-to=" + ",".join(native_names + [facts.NUITKA_HELPER_MODULE]),
         "--noinclude-setuptools-mode=nofollow",
         "--noinclude-pytest-mode=nofollow",
         "--noinclude-unittest-mode=nofollow",

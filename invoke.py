@@ -5,10 +5,10 @@
                      [--handler mod.fn] [--env K=V ...] [--timeout 30]
 
 Backends:
-  default     the project's mock Runtime API (tests/mock_runtime_api.py): fast, strict,
+  default     the project's mock Runtime API (devtools/mock_runtime_api.py): fast, strict,
               what the tests use.
   --emulator  AWS's Runtime Interface Emulator, the binary `sam local invoke` runs inside
-              its Docker image (taken from the aws-sam-cli wheel, see buildtools/emulator.py).
+              its Docker image (taken from the aws-sam-cli wheel, see devtools/emulator.py).
 
 Prints the function's answer (exit 0), or the error JSON after `FUNCTION ERROR (type):`
 (exit 1) / `INIT ERROR` (exit 2), or why the bootstrap did not answer (exit 3/4).
@@ -21,7 +21,6 @@ import sys
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 DEFAULT_BOOTSTRAP = os.path.join(ROOT, "dist", "function", "bootstrap")
 
@@ -41,7 +40,7 @@ def parse_args(argv):
         if not sep:
             parser.error("--env needs K=V, got %r" % item)
         args.env_vars[key] = value
-    from mock_runtime_api import load_event
+    from devtools.mock_runtime_api import load_event
 
     try:
         args.event_bytes = load_event(args.event)
@@ -62,7 +61,7 @@ def print_answer(body, error_type=None, init=False):
 
 
 def invoke_with_emulator(args):
-    from buildtools import emulator
+    from devtools import emulator
 
     try:
         answer = emulator.invoke_once(args.bootstrap, args.event_bytes, handler=args.handler,
@@ -78,7 +77,7 @@ def invoke_with_emulator(args):
 
 
 def invoke_with_mock(args):
-    from mock_runtime_api import BootstrapDied, run_bootstrap_once
+    from devtools.mock_runtime_api import BootstrapDied, run_bootstrap_once
 
     try:
         result = run_bootstrap_once(args.bootstrap, args.event_bytes, args.env_vars, args.timeout,

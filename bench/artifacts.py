@@ -6,8 +6,8 @@ The bench bootstrap is built with the documented command
     python build.py --src bench/handlers --handler echo.handler \
         --out build/bench/dist --build-dir build/bench/build
 
-and is stale when any input of the build changed (hash of build.py, buildtools/,
-runtime.pyx, native/, lambda_runtime/, bench/handlers/). A stale build is timed twice:
+and is stale when any input of the build changed (hash of devtools.facts.BUILD_INPUTS and
+bench/handlers/). A stale build is timed twice:
 the first build (from an empty --build-dir; the pinned .build-venv/ and the C compiler
 caches are reused when present) and a cached rebuild (the same command right after).
 """
@@ -17,12 +17,17 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
+sys.path.insert(0, ROOT)
+
+from devtools import facts  # noqa: E402
+
 BUILD_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python"
 OUT = os.path.join(ROOT, "build", "bench")
 DIST = os.path.join(OUT, "dist")
@@ -30,8 +35,7 @@ BUILD_DIR = os.path.join(OUT, "build")
 STAMP = os.path.join(OUT, "build-stamp.json")
 BOOTSTRAP = os.path.join(DIST, "function", "bootstrap")
 FUNCTION_ZIP = os.path.join(DIST, "function.zip")
-BUILD_INPUTS = ["build.py", "setup.cfg", "buildtools", "runtime.pyx", "native", "lambda_runtime",
-                os.path.join("bench", "handlers")]
+BUILD_INPUTS = list(facts.BUILD_INPUTS) + [os.path.join("bench", "handlers")]
 BUILD_COMMAND = [BUILD_PYTHON, os.path.join(ROOT, "build.py"), "--src", os.path.join(BENCH, "handlers"),
                  "--handler", "echo.handler", "--out", DIST, "--build-dir", BUILD_DIR]
 

@@ -1,4 +1,4 @@
-"""Measures one runtime against the mock Runtime API (tests/mock_runtime_api.py).
+"""Measures one runtime against the mock Runtime API (devtools/mock_runtime_api.py).
 
     rt = Runtime("bootstrap", ["build/bench/dist/function/bootstrap"], handler="echo.handler")
     cold_start(rt, SMALL_EVENT)                   -> ColdStart(to_next_ms, to_response_ms)
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, ROOT)
 
-from mock_runtime_api import MockRuntimeAPI, lambda_env  # noqa: E402
+from devtools.mock_runtime_api import MockRuntimeAPI, lambda_env  # noqa: E402
 
 HANDLERS = os.path.join(BENCH, "handlers")
 # The Lambda console's hello-world test event.

@@ -15,11 +15,9 @@ line per target of issue 5.
 """
 
 import argparse
-import hashlib
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 import zipfile
@@ -42,17 +40,10 @@ def ensure_venv():
     """Creates/updates the pinned venv and re-executes this script with its interpreter."""
     if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
         return
-    with open(REQUIREMENTS, "rb") as f:
-        wanted = hashlib.sha256(f.read()).hexdigest()
-    stamp = os.path.join(VENV, "requirements.sha256")
-    if not (os.path.exists(VENV_PYTHON) and os.path.exists(stamp) and open(stamp).read() == wanted):
-        print("setting up %s ..." % os.path.relpath(VENV, ROOT), flush=True)
-        subprocess.run(["rm", "-rf", VENV], check=True)
-        subprocess.run([BASE_PYTHON, "-m", "venv", VENV], check=True)
-        subprocess.run([VENV_PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "-r", REQUIREMENTS], check=True)
-        with open(stamp, "w") as f:
-            f.write(wanted)
+    sys.path.insert(0, ROOT)
+    from devtools.venv import ensure_venv as ensure
+
+    ensure(VENV, [REQUIREMENTS], BASE_PYTHON, announce=lambda message: print(message, flush=True))
     os.execv(VENV_PYTHON, [VENV_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
 
 

@@ -16,9 +16,9 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, ROOT)
 
-from mock_runtime_api import MockRuntimeAPI, lambda_env  # noqa: E402
+from devtools.mock_runtime_api import MockRuntimeAPI, lambda_env  # noqa: E402
 
 
 def main():

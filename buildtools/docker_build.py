@@ -25,6 +25,8 @@ import subprocess
 import sys
 from typing import Callable, Sequence
 
+from devtools import facts
+
 __all__ = [
     "CACHE_MOUNT",
     "IN_DOCKER_ENV",
@@ -39,7 +41,6 @@ __all__ = [
 
 #: docker --platform value for each Lambda architecture.
 PLATFORMS = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
-_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "arm64": "arm64", "aarch64": "arm64"}
 
 IMAGE_NAME = "lambda-native-python-build"
 SRC_MOUNT = "/src"
@@ -57,11 +58,7 @@ NO_ENGINE_MESSAGE = (
 )
 
 
-def _arch(arch: str) -> str:
-    try:
-        return _ALIASES[arch.lower()]
-    except KeyError:
-        raise ValueError(f"unknown architecture {arch!r} (use x86_64 or arm64)") from None
+_arch = facts.normalize_arch
 
 
 def image_tag(arch: str) -> str:
@@ -194,7 +191,7 @@ if __name__ == "__main__":  # python -m buildtools.docker_build [--arch A] [--dr
     import argparse
 
     ap = argparse.ArgumentParser(prog="python -m buildtools.docker_build")
-    ap.add_argument("--arch", default="x86_64", choices=sorted(_ALIASES))
+    ap.add_argument("--arch", default="x86_64", choices=sorted(facts.ARCH_ALIASES))
     ap.add_argument("--dry-run", action="store_true")
     ns, rest = ap.parse_known_args()
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

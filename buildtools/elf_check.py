@@ -29,6 +29,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from devtools import facts
+
 __all__ = [
     "AL2023_GLIBC",
     "AL2023_LIBS",
@@ -87,13 +89,7 @@ _OTHER_MACHINES = {
     40: "arm (32-bit)",
     243: "riscv",
 }
-_ARCH_ALIASES = {
-    "x86_64": "x86_64",
-    "amd64": "x86_64",
-    "x64": "x86_64",
-    "arm64": "arm64",
-    "aarch64": "arm64",
-}
+_ARCH_ALIASES = facts.ARCH_ALIASES
 # The program interpreter a glibc executable must ask for on each arch.
 _INTERPRETERS = {
     "x86_64": ("/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-x86-64.so.2",
@@ -160,12 +156,7 @@ class Violation:
 # Reading
 
 
-def normalize_arch(arch: str) -> str:
-    """'x86_64'/'amd64' -> 'x86_64'; 'arm64'/'aarch64' -> 'arm64'."""
-    try:
-        return _ARCH_ALIASES[arch.lower()]
-    except KeyError:
-        raise ValueError(f"unknown architecture {arch!r} (use x86_64 or arm64)") from None
+normalize_arch = facts.normalize_arch
 
 
 def is_elf(path: str | os.PathLike) -> bool:

@@ -11,14 +11,12 @@ import subprocess
 import sys
 import sysconfig
 
+from devtools import facts
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NATIVE_DIR = os.path.join(ROOT, "native")
 
-RUNTIME_MODULES = (
-    ("_lambda_http", os.path.join(NATIVE_DIR, "_lambda_http.pyx")),
-    ("_lambda_json", os.path.join(NATIVE_DIR, "_lambda_json.pyx")),
-    ("_lambda_runtime", os.path.join(ROOT, "runtime.pyx")),
-)
+RUNTIME_MODULES = tuple((name, os.path.join(ROOT, source)) for name, source in facts.RUNTIME_NATIVE_MODULES)
 
 
 class NativeBuildError(Exception):

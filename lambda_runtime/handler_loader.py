@@ -12,7 +12,8 @@ def _init_error(error_type, message, stack_trace=None):
 
 
 # Names Lambda users cannot take for a handler module (awslambdaric: BuiltInModuleConflict).
-# Our own native modules are built in too but are not in the user's namespace.
+# Our own native modules are built in too but are not in the user's namespace (the same
+# set as devtools.facts.RUNTIME_BUILTINS, which the bootstrap does not carry; a test checks).
 _RUNTIME_BUILTINS = {"_lambda_runtime", "_lambda_http", "_lambda_json", "_lambda_nuitka"}
 
 

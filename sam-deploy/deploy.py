@@ -7,7 +7,7 @@
                                 [--endpoint-url URL]
 
 1. Builds dist/function.zip with `python build.py` when it is missing, older than any
-   source (handler/ or --src, runtime.pyx, native/, lambda_runtime/, build.py, buildtools/)
+   source (handler/ or --src, and devtools.facts.BUILD_INPUTS: runtime.pyx, native/, ...)
    or built for another architecture. --zip PATH deploys that zip as it is.
 2. Points the template's CodeUri at the zip and runs `sam deploy` (the managed S3 bucket
    of the SAM CLI holds the code).
@@ -20,7 +20,6 @@ made for it, the template is translated to plain CloudFormation with samtranslat
 """
 
 import argparse
-import configparser
 import json
 import os
 import re
@@ -31,9 +30,12 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+from devtools import facts  # noqa: E402
+
 TEMPLATE = os.path.join(HERE, "template.yaml")
 DEFAULT_ZIP = os.path.join(ROOT, "dist", "function.zip")
-RUNTIME_SOURCES = ["runtime.pyx", "native", "lambda_runtime", "build.py", "buildtools"]
 
 INSTALL_SAM = ("the AWS SAM CLI is not installed: `pip install aws-sam-cli` (or AWS's installer, "
                "https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/"
@@ -57,28 +59,13 @@ def step(message):
     print("==> " + message, flush=True)
 
 
-def setup_defaults():
-    config = configparser.ConfigParser()
-    config.read(os.path.join(ROOT, "setup.cfg"))
-    section = config["lambda_runtime"] if config.has_section("lambda_runtime") else {}
-    return section.get("src", "handler"), section.get("handler", "app.handler")
-
-
-def host_arch():
-    sys.path.insert(0, ROOT)
-    from buildtools import elf_check
-    import platform
-
-    return elf_check.normalize_arch(platform.machine())
-
-
 def parse_args(argv):
-    default_src, default_handler = setup_defaults()
+    default_src, default_handler = facts.setup_defaults()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack-name", default="compiled-python-lambda")
     parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
                         help="AWS region (default: AWS_REGION, else your AWS config; us-east-1 with --endpoint-url)")
-    parser.add_argument("--arch", default=host_arch(), choices=("x86_64", "arm64"))
+    parser.add_argument("--arch", default=facts.host_arch(), choices=facts.ARCHITECTURES)
     parser.add_argument("--memory", type=int, default=128, help="memory in MB (default: %(default)s)")
     parser.add_argument("--timeout", type=int, default=10, help="timeout in seconds (default: %(default)s)")
     parser.add_argument("--invoke-mode", default="BUFFERED", choices=("BUFFERED", "RESPONSE_STREAM"),
@@ -101,7 +88,7 @@ def parse_args(argv):
 def newest_source(src):
     """(mtime, path) of the most recently changed source file the zip is built from."""
     newest = (0.0, None)
-    for top in [src] + [os.path.join(ROOT, p) for p in RUNTIME_SOURCES]:
+    for top in [src] + [os.path.join(ROOT, p) for p in facts.BUILD_INPUTS]:
         paths = [top] if os.path.isfile(top) else []
         for dirpath, dirnames, filenames in os.walk(top):
             dirnames[:] = [d for d in dirnames if d != "__pycache__"]

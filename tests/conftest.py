@@ -1,5 +1,15 @@
 """Shared fixtures: the test bootstrap (built once per run), the runtime's extension
-modules for socket-free tests, and a helper that runs the bootstrap against the mock."""
+modules for plain CPython, and a helper that runs the runtime against the mock.
+
+Two tiers, told apart by the fixtures a test uses, so that no test can fall between them:
+a test needs the compiled bootstrap when it uses `test_build`, or `program` (and so
+`start_bootstrap`) with the compiled bootstrap; one that asks for the build only at run
+time (request.getfixturevalue) says so with the `needs_bootstrap` marker. `--unit` runs
+every other test, and fails one that asks for the build anyway. A test marked `portable`
+runs twice through `program`: with the compiled bootstrap, and with the runtime under
+plain CPython (tests/cpython_bootstrap.py: lambda_runtime + the extension modules of
+`native_modules`), which is in the unit tier.
+"""
 
 import os
 import signal
@@ -15,10 +25,46 @@ ROOT = os.path.dirname(TESTS)
 sys.path.insert(0, TESTS)
 sys.path.insert(0, ROOT)
 
-from mock_runtime_api import MockRuntimeAPI, lambda_env  # noqa: E402
+from devtools.mock_runtime_api import MockRuntimeAPI, lambda_env  # noqa: E402
 
 TEST_HANDLERS = os.path.join(TESTS, "handlers")
 BUILD_ROOT = os.path.join(ROOT, "build", "test")
+CPYTHON_BOOTSTRAP = os.path.join(TESTS, "cpython_bootstrap.py")
+COMPILED, CPYTHON = "compiled", "cpython"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--unit", action="store_true",
+                     help="run only the tests that need no compiled bootstrap (see tests/conftest.py)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "portable: also run against the runtime under plain CPython")
+    config.addinivalue_line("markers", "needs_bootstrap: asks for test_build at run time (not in --unit)")
+
+
+def pytest_generate_tests(metafunc):
+    if "program" in metafunc.fixturenames and metafunc.definition.get_closest_marker("portable"):
+        metafunc.parametrize("program", [COMPILED, CPYTHON], indirect=True)
+
+
+def needs_bootstrap(item):
+    if "test_build" in item.fixturenames or item.get_closest_marker("needs_bootstrap"):
+        return True
+    if "program" in item.fixturenames:
+        callspec = getattr(item, "callspec", None)
+        return callspec is None or callspec.params.get("program") != CPYTHON
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--unit"):
+        return
+    kept = [item for item in items if not needs_bootstrap(item)]
+    if not kept:
+        raise pytest.UsageError("--unit selected no test out of %d collected" % len(items))
+    config.hook.pytest_deselected(items=[item for item in items if needs_bootstrap(item)])
+    items[:] = kept
 
 
 @dataclass
@@ -33,9 +79,11 @@ class TestBuild:
 
 
 @pytest.fixture(scope="session")
-def test_build():
+def test_build(request):
     """The bootstrap with tests/handlers compiled in, built once per test run.
     LAMBDA_TEST_DIST=DIR reuses an earlier build's output directory."""
+    if request.config.getoption("--unit"):
+        pytest.fail("a test in the --unit tier asked for the compiled bootstrap: mark it needs_bootstrap")
     reuse = os.environ.get("LAMBDA_TEST_DIST")
     reuse = os.path.abspath(reuse) if reuse else None
     out = reuse or os.path.join(BUILD_ROOT, "dist")
@@ -61,6 +109,16 @@ def native_modules():
     if out not in sys.path:
         sys.path.insert(0, out)
     return out
+
+
+@pytest.fixture
+def program(request):
+    """argv of the runtime under test: the compiled bootstrap, or (the `cpython` half of a
+    portable test) tests/cpython_bootstrap.py under this interpreter."""
+    if getattr(request, "param", COMPILED) == CPYTHON:
+        request.getfixturevalue("native_modules")  # where cpython_bootstrap.py looks: build/test/ext
+        return [sys.executable, CPYTHON_BOOTSTRAP]
+    return [request.getfixturevalue("test_build").bootstrap]
 
 
 class RunningBootstrap:
@@ -92,15 +150,15 @@ def api():
 
 
 @pytest.fixture
-def start_bootstrap(test_build, api):
+def start_bootstrap(program, api):
     """start_bootstrap(handler="echo.handler", env={...}) -> RunningBootstrap against `api`."""
     started = []
 
     def start(handler="echo.handler", env=None, bootstrap=None, server=None):
         server = server or api
-        bootstrap = bootstrap or test_build.bootstrap
-        environ = lambda_env(bootstrap, server.address, handler=handler, env=env)
-        process = subprocess.Popen([bootstrap], env=environ,
+        argv = [bootstrap] if bootstrap else program
+        environ = lambda_env(argv[-1], server.address, handler=handler, env=env)
+        process = subprocess.Popen(argv, env=environ,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         running = RunningBootstrap(process, server)
         started.append(running)

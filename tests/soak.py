@@ -18,9 +18,9 @@ import time
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(TESTS)
-sys.path.insert(0, TESTS)
+sys.path.insert(0, ROOT)
 
-from mock_runtime_api import MockRuntimeAPI, lambda_env  # noqa: E402
+from devtools.mock_runtime_api import MockRuntimeAPI, lambda_env  # noqa: E402
 
 
 def default_bootstrap():

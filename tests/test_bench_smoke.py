@@ -45,7 +45,8 @@ def test_cold_start(bootstrap_runtime):
     assert result.to_next_ms <= result.to_response_ms
 
 
-@pytest.mark.parametrize("runtime", ["bootstrap_runtime", "stdlib_runtime"])
+@pytest.mark.parametrize("runtime", [pytest.param("bootstrap_runtime", marks=pytest.mark.needs_bootstrap),
+                                     "stdlib_runtime"])
 def test_warm(runtime, request):
     rt = request.getfixturevalue(runtime)
     phases = [("small", measure.SMALL_EVENT, 30), ("big", measure.big_event(64 * 1024), 3)]

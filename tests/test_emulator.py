@@ -1,5 +1,5 @@
 """Local invoke without Docker: the built bootstrap under AWS's Runtime Interface Emulator
-(buildtools/emulator.py, `python invoke.py --emulator`)."""
+(devtools/emulator.py, `python invoke.py --emulator`)."""
 
 import json
 import os
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from buildtools import emulator
+from devtools import emulator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -1,6 +1,6 @@
 """Fault suite: the compiled bootstrap against a Runtime API that misbehaves.
 
-Every fault of tests/mock_runtime_api.py is played on GET /next and/or on POST /response,
+Every fault of devtools/mock_runtime_api.py is played on GET /next and/or on POST /response,
 and the runtime must do what is documented for it (table below): go on (retrying once on
 a fresh connection when the server dropped it before answering), post an error for the
 invocation, or print a clear ``lambda-runtime: ...`` line on stderr and exit 1 (Lambda then
@@ -55,7 +55,7 @@ import uuid
 import pytest
 
 from conftest import wait_until
-from mock_runtime_api import Fault
+from devtools.mock_runtime_api import Fault
 
 SCALE = float(os.environ.get("LAMBDA_FAULTS_TIME_SCALE", "1"))
 OTHER_BOOTSTRAP = os.environ.get("LAMBDA_FAULTS_BOOTSTRAP")

@@ -1,8 +1,8 @@
 """Logging compared with awslambdaric, line by line and field by field (timestamps aside).
 
-The same handler module (tests/handlers/logs.py) runs under our compiled bootstrap and
-under awslambdaric (from .test-venv, `python -m awslambdaric logs.<fn>`), each against its
-own MockRuntimeAPI with the same request ids; their stdout is normalised and compared.
+The same handler module (tests/handlers/logs.py) runs under our runtime (the compiled
+bootstrap, and under plain CPython: every test is portable) and under awslambdaric (from
+.test-venv, `python -m awslambdaric logs.<fn>`), each against its own MockRuntimeAPI with the same request ids; their stdout is normalised and compared.
 Normalisation: timestamps, file paths (basename kept) and source-code lines of stack
 traces (the compiled bootstrap ships no sources, so it cannot print them).
 """
@@ -16,11 +16,13 @@ import subprocess
 import pytest
 
 from conftest import ROOT, TEST_HANDLERS
-from mock_runtime_api import MockRuntimeAPI, lambda_env
+from devtools.mock_runtime_api import MockRuntimeAPI, lambda_env
 
 RIC_PYTHON = os.path.join(ROOT, ".test-venv", "bin", "python")
 TS_TEXT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 TS_JSON = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+pytestmark = pytest.mark.portable
 
 
 
@@ -48,8 +50,8 @@ def _run(command, handler, events, env, cwd=None):
     return out.decode("utf-8"), results
 
 
-def run_both(test_build, handler, events=({},), env=None):
-    ours = _run([test_build.bootstrap], handler, events, env)
+def run_both(program, handler, events=({},), env=None):
+    ours = _run(program, handler, events, env)
     ric = _run([RIC_PYTHON, "-m", "awslambdaric", handler], handler, events, env, cwd=TEST_HANDLERS)
     return ours, ric
 
@@ -117,44 +119,44 @@ def normalise_json(stdout):
     return records
 
 
-def test_text_format_matches(test_build):
-    (ours, _), (ric, _) = run_both(test_build, "logs.levels", events=({}, {}))
+def test_text_format_matches(program):
+    (ours, _), (ric, _) = run_both(program, "logs.levels", events=({}, {}))
     assert normalise_text(ours) == normalise_text(ric)
     # no AWS_LAMBDA_LOG_LEVEL: the root logger keeps Python's WARNING, as in awslambdaric
     assert "\treq-0-logs.levels\troot warning\n" in ours and "[INFO]" not in ours
     assert "\treq-1-logs.levels\tcustom level 25\n" not in ours
 
 
-def test_text_format_with_info_level(test_build):
-    (ours, _), (ric, _) = run_both(test_build, "logs.levels", env={"AWS_LAMBDA_LOG_LEVEL": "INFO"})
+def test_text_format_with_info_level(program):
+    (ours, _), (ric, _) = run_both(program, "logs.levels", env={"AWS_LAMBDA_LOG_LEVEL": "INFO"})
     assert normalise_text(ours) == normalise_text(ric)
     assert "[INFO]\t" in ours and "\treq-0-logs.levels\troot info 2\n" in ours
     assert "[Level 25]\t" in ours
 
 
-def test_print_passes_through(test_build):
-    (ours, _), (ric, _) = run_both(test_build, "logs.prints")
+def test_print_passes_through(program):
+    (ours, _), (ric, _) = run_both(program, "logs.prints")
     assert ours == ric
     assert "plain print line\nmulti\nline print\nunicode \u00e9\u4e2d\n" in ours
 
 
 @pytest.mark.parametrize("handler", ["logs.exception", "logs.extras"])
-def test_text_exception_and_extras_match(test_build, handler):
-    (ours, _), (ric, _) = run_both(test_build, handler, env={"AWS_LAMBDA_LOG_LEVEL": "INFO"})
+def test_text_exception_and_extras_match(program, handler):
+    (ours, _), (ric, _) = run_both(program, handler, env={"AWS_LAMBDA_LOG_LEVEL": "INFO"})
     assert normalise_text(ours) == normalise_text(ric)
 
 
 @pytest.mark.parametrize("handler", ["logs.levels", "logs.exception", "logs.extras"])
-def test_json_format_matches(test_build, handler):
+def test_json_format_matches(program, handler):
     env = {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
-    (ours, _), (ric, _) = run_both(test_build, handler, env=env)
+    (ours, _), (ric, _) = run_both(program, handler, env=env)
     assert normalise_json(ours) == normalise_json(ric)
     assert ours.count("\n") == ric.count("\n")
 
 
-def test_json_fields(test_build):
+def test_json_fields(program):
     env = {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
-    (ours, _), _ = run_both(test_build, "logs.extras", env=env)
+    (ours, _), _ = run_both(program, "logs.extras", env=env)
     records = normalise_json(ours)
     first = records[0]
     assert first["level"] == "INFO" and first["message"] == "with extras"
@@ -164,25 +166,25 @@ def test_json_fields(test_build):
     assert records[1]["message"] == {"dict": "message", "n": 1}
 
 
-def test_json_exception_fields(test_build):
-    (ours, _), _ = run_both(test_build, "logs.exception", env={"AWS_LAMBDA_LOG_FORMAT": "JSON"})
+def test_json_exception_fields(program):
+    (ours, _), _ = run_both(program, "logs.exception", env={"AWS_LAMBDA_LOG_FORMAT": "JSON"})
     record = normalise_json(ours)[0]
     assert record["errorType"] == "ValueError" and record["errorMessage"] == "caught it"
     assert record["location"].startswith("logs.py:exception:")
     assert record["stackTrace"][0].startswith('  File "logs.py", line ')
 
 
-def test_json_keeps_unicode(test_build):
-    (ours, _), (ric, _) = run_both(test_build, "logs.levels", env={"AWS_LAMBDA_LOG_FORMAT": "JSON"})
+def test_json_keeps_unicode(program):
+    (ours, _), (ric, _) = run_both(program, "logs.levels", env={"AWS_LAMBDA_LOG_FORMAT": "JSON"})
     assert "\u00e9\u4e2d \U0001F600" in ours
     assert "\\u00e9" not in ours
 
 
 @pytest.mark.parametrize("fmt", ["Text", "JSON"])
 @pytest.mark.parametrize("level", ["DEBUG", "ERROR", "TRACE", "bogus"])
-def test_log_level_filters(test_build, fmt, level):
+def test_log_level_filters(program, fmt, level):
     env = {"AWS_LAMBDA_LOG_FORMAT": fmt, "AWS_LAMBDA_LOG_LEVEL": level}
-    (ours, _), (ric, _) = run_both(test_build, "logs.levels", env=env)
+    (ours, _), (ric, _) = run_both(program, "logs.levels", env=env)
     norm = normalise_json if fmt == "JSON" else normalise_text
     assert norm(ours) == norm(ric)
     if level in ("DEBUG", "TRACE"):
@@ -193,9 +195,9 @@ def test_log_level_filters(test_build, fmt, level):
 
 @pytest.mark.parametrize("handler", ["logs.unhandled", "logs.unhandled_custom"])
 @pytest.mark.parametrize("fmt", ["Text", "JSON"])
-def test_unhandled_error_record_matches(test_build, handler, fmt):
+def test_unhandled_error_record_matches(program, handler, fmt):
     env = {"AWS_LAMBDA_LOG_FORMAT": fmt}
-    (ours, ours_results), (ric, ric_results) = run_both(test_build, handler, events=({}, {}), env=env)
+    (ours, ours_results), (ric, ric_results) = run_both(program, handler, events=({}, {}), env=env)
     norm = normalise_json if fmt == "JSON" else normalise_text
     assert norm(ours) == norm(ric)
     for mine, theirs in zip(ours_results, ric_results):

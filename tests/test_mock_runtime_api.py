@@ -1,4 +1,4 @@
-"""Unit tests of tests/mock_runtime_api.py, driven by plain stdlib clients."""
+"""Unit tests of devtools/mock_runtime_api.py, driven by plain stdlib clients."""
 from __future__ import annotations
 
 import http.client
@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mock_runtime_api import (  # noqa: E402
+from devtools.mock_runtime_api import (
     BootstrapDied, Fault, MockRuntimeAPI, main, run_bootstrap_once)
 
 NEXT = "/2018-06-01/runtime/invocation/next"

@@ -1,4 +1,5 @@
-"""The compiled bootstrap against the mock Runtime API: the AWS Python contract end to end."""
+"""The compiled bootstrap against the mock Runtime API: the AWS Python contract end to end
+(the tests marked portable also against the runtime under plain CPython, see conftest.py)."""
 
 import json
 import os
@@ -9,7 +10,7 @@ import time
 import pytest
 
 from conftest import TEST_HANDLERS
-from mock_runtime_api import MockRuntimeAPI, lambda_env
+from devtools.mock_runtime_api import MockRuntimeAPI, lambda_env
 
 
 def invoke(api, event, **kwargs):
@@ -17,6 +18,7 @@ def invoke(api, event, **kwargs):
     return api.wait_result(request_id, timeout=15)
 
 
+@pytest.mark.portable
 def test_echo(start_bootstrap, api):
     start_bootstrap("echo.handler")
     result = invoke(api, {"hello": "world", "n": [1, 2.5, None, True]})
@@ -25,6 +27,7 @@ def test_echo(start_bootstrap, api):
     assert result.headers["content-type"] == "application/json"
 
 
+@pytest.mark.portable
 def test_every_context_field(start_bootstrap, api):
     start_bootstrap("echo.context_fields")
     deadline = int(time.time() * 1000) + 60000
@@ -52,6 +55,7 @@ def test_every_context_field(start_bootstrap, api):
     assert fields["trace_id"] == "Root=1-5e1b4151-5ac6c58f5b5d2b3f7b4d1a2c;Parent=1;Sampled=1"
 
 
+@pytest.mark.portable
 def test_context_defaults_without_optional_headers(start_bootstrap, api):
     start_bootstrap("echo.context_fields")
     fields = invoke(api, {}).json()
@@ -60,6 +64,7 @@ def test_context_defaults_without_optional_headers(start_bootstrap, api):
     assert fields["tenant_id"] is None
 
 
+@pytest.mark.portable
 def test_a_context_changed_by_the_handler_does_not_leak_into_the_next(start_bootstrap, api):
     """The function's settings live on the class and the empty identity is made per context:
     a handler that writes to its context changes only that one."""
@@ -70,18 +75,21 @@ def test_a_context_changed_by_the_handler_does_not_leak_into_the_next(start_boot
     assert invoke(api, {}).json() == expected
 
 
+@pytest.mark.portable
 @pytest.mark.parametrize("value", ["soon", "\u00b2", "-5", "1" * 19, ""])
 def test_unusable_deadline_header_means_no_time_left(start_bootstrap, api, value):
     start_bootstrap("echo.context_fields")
     assert invoke(api, {}, headers={"Lambda-Runtime-Deadline-Ms": value}).json()["remaining_ms"] == 0
 
 
+@pytest.mark.portable
 def test_trace_id_is_per_invocation(start_bootstrap, api):
     start_bootstrap("echo.context_fields")
     assert invoke(api, {}, trace_id="Root=1-a").json()["trace_id"] == "Root=1-a"
     assert invoke(api, {}, headers={"Lambda-Runtime-Trace-Id": None}).json()["trace_id"] is None
 
 
+@pytest.mark.portable
 def test_handler_error_then_recovery(start_bootstrap, api):
     running = start_bootstrap("failing.value_error")
     result = invoke(api, {"n": 7})
@@ -98,12 +106,14 @@ def test_handler_error_then_recovery(start_bootstrap, api):
     assert running.process.poll() is None
 
 
+@pytest.mark.portable
 def test_exception_chain_reports_outer_and_broken_str_does_not_crash(start_bootstrap, api):
     start_bootstrap("failing.custom_error")
     body = invoke(api, {}).json()
     assert (body["errorType"], body["errorMessage"]) == ("CustomError", "outer")
 
 
+@pytest.mark.portable
 def test_broken_str_is_reported(start_bootstrap, api):
     start_bootstrap("failing.bad_str")
     result = invoke(api, {})
@@ -111,6 +121,7 @@ def test_broken_str_is_reported(start_bootstrap, api):
     assert result.kind == "error"
 
 
+@pytest.mark.portable
 @pytest.mark.parametrize("kind, error", [("set", "Object of type set is not JSON serializable")])
 def test_marshal_error(start_bootstrap, api, kind, error):
     running = start_bootstrap("echo.returns")
@@ -122,6 +133,7 @@ def test_marshal_error(start_bootstrap, api, kind, error):
     assert running.process.poll() is None
 
 
+@pytest.mark.portable
 def test_unmarshal_error(start_bootstrap, api):
     start_bootstrap("echo.handler")
     result = invoke(api, b"{not json")
@@ -129,12 +141,14 @@ def test_unmarshal_error(start_bootstrap, api):
     assert result.json()["errorMessage"].startswith("Unable to unmarshal input: Expecting property name")
 
 
+@pytest.mark.portable
 def test_sys_exit_in_handler_ends_process_with_its_status(start_bootstrap, api):
     running = start_bootstrap("failing.exit_handler")
     api.enqueue({"code": 3})
     assert running.wait(10) == 3
 
 
+@pytest.mark.portable
 @pytest.mark.parametrize("handler, error_type, message", [
     ("nosuchmodule.handler", "Runtime.ImportModuleError", "Unable to import module 'nosuchmodule': No module named 'nosuchmodule'"),
     ("echo.missing", "Runtime.HandlerNotFound", "Handler 'missing' missing on module 'echo'"),
@@ -158,6 +172,7 @@ def test_handler_selected_at_run_time_and_default_from_build(start_bootstrap, ap
     assert invoke(api, {"default": True}).json() == {"default": True}
 
 
+@pytest.mark.portable
 @pytest.mark.parametrize("chunk_size", [None, 7, 4096])
 def test_chunked_events(start_bootstrap, api, chunk_size):
     start_bootstrap("echo.handler")
@@ -174,6 +189,7 @@ def test_large_events(start_bootstrap, api, size):
                       "head": data[:32], "tail": data[-32:]}
 
 
+@pytest.mark.portable
 def test_bytes_result_is_sent_raw(start_bootstrap, api):
     start_bootstrap("echo.returns")
     result = invoke(api, {"kind": "bytes"})
@@ -181,6 +197,7 @@ def test_bytes_result_is_sent_raw(start_bootstrap, api):
     assert result.headers["content-type"] == "application/unknown"
 
 
+@pytest.mark.portable
 def test_raw_handler(start_bootstrap, api):
     start_bootstrap("raw_echo.handler")
     assert invoke(api, b"reverse:abc").body == b"cba:esrever"
@@ -260,6 +277,7 @@ def run_awslambdaric(handler, events):
             process.wait()
 
 
+@pytest.mark.portable
 @pytest.mark.parametrize("handler, events", [
     ("echo.returns", [{"kind": k} for k in ("none", "tuple", "int_keys", "decimal", "nan", "string", "set",
                                             "circular", "deep", "too_deep", "shared")]),

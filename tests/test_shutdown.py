@@ -112,7 +112,7 @@ def test_sigterm_during_a_burst_loses_no_delivered_invocation(start_bootstrap, t
     invocation the runtime was handed is answered before it exits (none 'delivered' only)."""
     import random
 
-    from mock_runtime_api import MockRuntimeAPI
+    from devtools.mock_runtime_api import MockRuntimeAPI
 
     rng = random.Random(7)
     for _ in range(8):

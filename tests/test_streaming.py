@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from conftest import wait_until
-from mock_runtime_api import lambda_env
+from devtools.mock_runtime_api import lambda_env
 
 HTTP_CT = "application/vnd.awslambda.http-integration-response"
 MiB = 1024 * 1024
@@ -169,7 +169,7 @@ def free_port():
 @pytest.fixture
 def rie(test_build):
     """start(handler, env) -> "http://127.0.0.1:PORT" of the RIE running our bootstrap."""
-    from buildtools import emulator
+    from devtools import emulator
 
     binary = emulator.rie_binary()  # from the pinned aws-sam-cli wheel
     processes = []

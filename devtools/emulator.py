@@ -19,7 +19,6 @@ error header), so `Answer.error_type` is that JSON's errorType, if the body is o
 
 import json
 import os
-import platform
 import signal
 import socket
 import subprocess
@@ -32,6 +31,8 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass
 from typing import Optional
+
+from devtools.facts import host_arch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE_DIR = os.path.join(ROOT, ".cache", "rie")
@@ -58,11 +59,6 @@ class Answer:
         if isinstance(value, dict) and "errorType" in value and "errorMessage" in value:
             return value["errorType"]
         return None
-
-
-def host_arch() -> str:
-    machine = platform.machine().lower()
-    return "arm64" if machine in ("arm64", "aarch64") else "x86_64"
 
 
 # -- finding the binary --------------------------------------------------------------

@@ -1,4 +1,3 @@
-#!/root/.pyenv/versions/3.11.7/bin/python
 """Mock AWS Lambda Runtime API (and Extensions API) on loopback, with fault injection.
 
 Pure stdlib, hand-written HTTP/1.1 on raw sockets (one thread per connection, keep-alive),
@@ -103,7 +102,7 @@ RAW                        ``data`` bytes verbatim                              
 
 Smoke command
 -------------
-``python tests/mock_runtime_api.py --bootstrap dist/bootstrap --event event.json
+``python -m devtools.mock_runtime_api --bootstrap dist/bootstrap --event event.json
 [--handler mod.fn] [--env K=V ...] [--timeout 30] [--quiet]`` runs one invocation and
 prints the function's response body (exit 0), or ``FUNCTION ERROR``/``INIT ERROR`` JSON
 (exit 1/2), or ``BOOTSTRAP DIED`` with its exit status and stderr (exit 3), or
