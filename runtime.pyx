@@ -55,7 +55,7 @@ class Shutdown(BaseException):
     """Raised out of serve() to end the process gracefully (not an Exception: handlers'
     `except Exception` and serve()'s error path do not catch it). lambda_runtime.shutdown
     raises it from its SIGTERM handler when idle; serve() raises it after the invocation
-    in progress when request_stop() was called."""
+    in progress when lifecycle.stop() was called during it."""
 
 
 class ResponseRejected(Exception):
