@@ -1,7 +1,12 @@
 """The HTTP/1.1 response parser (native/_lambda_http.pyx), without sockets: every
 fixture fed whole, byte by byte, and followed by the next response's bytes."""
 
+import os
+import re
+
 import pytest
+
+from conftest import ROOT
 
 RESPONSES = {
     "content-length": (
@@ -159,3 +164,25 @@ def test_eof_mid_response_is_incomplete(http):
 def test_eof_between_responses_is_clean(http):
     parser = http.ResponseParser()
     assert parser.close() is None
+
+
+# The name each KnownHeader constant of native/_lambda_http.pxd stands for.
+KNOWN_HEADER_CONSTANTS = {
+    "H_CONTENT_TYPE": "content-type", "H_CONTENT_LENGTH": "content-length", "H_DATE": "date",
+    "H_CONNECTION": "connection", "H_TRANSFER_ENCODING": "transfer-encoding",
+    "H_REQUEST_ID": "lambda-runtime-aws-request-id", "H_DEADLINE_MS": "lambda-runtime-deadline-ms",
+    "H_FUNCTION_ARN": "lambda-runtime-invoked-function-arn", "H_TRACE_ID": "lambda-runtime-trace-id",
+    "H_CLIENT_CONTEXT": "lambda-runtime-client-context", "H_COGNITO_IDENTITY": "lambda-runtime-cognito-identity",
+    "H_TENANT_ID": "lambda-runtime-aws-tenant-id", "H_EXTENSION_ID": "lambda-extension-identifier",
+}
+
+
+def test_known_header_names_match_their_enum(http):
+    """KNOWN_HEADER_NAMES (the .pyx) is indexed by the KnownHeader enum (the .pxd): each
+    constant must sit at its name's position, and KNOWN_COUNT must count them all."""
+    with open(os.path.join(ROOT, "native", "_lambda_http.pxd")) as f:
+        enum = {name: int(value) for name, value in re.findall(r"^\s+(H_\w+|KNOWN_COUNT) = (\d+)$", f.read(), re.M)}
+    count = enum.pop("KNOWN_COUNT")
+    assert set(enum) == set(KNOWN_HEADER_CONSTANTS)
+    assert count == len(enum) == len(http.KNOWN_HEADERS)
+    assert {name: http.KNOWN_HEADERS[index] for name, index in enum.items()} == KNOWN_HEADER_CONSTANTS
