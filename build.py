@@ -31,7 +31,7 @@ BUILD_REQUIREMENTS = os.path.join(ROOT, "buildtools", "requirements-build.txt")
 PLUGIN = os.path.join(ROOT, "buildtools", "nuitka_lambda_plugin.py")
 LEAN_STDLIB = os.path.join(ROOT, "buildtools", "lean-stdlib.nuitka-package.config.yml")
 GLIBC_TARGET = facts.GLIBC_TARGET
-ZIG_TARGETS = {"x86_64": "x86_64-linux-gnu." + GLIBC_TARGET, "arm64": "aarch64-linux-gnu." + GLIBC_TARGET}
+ZIG_TARGETS = {arch: facts.zig_target(arch) for arch in facts.ARCHITECTURES}
 
 
 class BuildError(Exception):

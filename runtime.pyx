@@ -76,30 +76,8 @@ API_VERSION = "2018-06-01"
 JSON_CONTENT_TYPE = "application/json"
 USER_AGENT = "lambda-native-python/1.0"
 
-cdef class Invocation:
-    """What GET /next delivered: the request id, the Lambda-Runtime-* headers and the body."""
-    cdef readonly str request_id
-    cdef readonly long long deadline_ms
-    cdef readonly str invoked_function_arn
-    cdef readonly str trace_id
-    cdef readonly str client_context
-    cdef readonly str cognito_identity
-    cdef readonly str tenant_id
-    cdef readonly str content_type
-    cdef readonly bytes body
 
-    def __init__(self, str request_id, long long deadline_ms=0, str invoked_function_arn=None,
-                 str trace_id=None, str client_context=None, str cognito_identity=None,
-                 str tenant_id=None, str content_type="application/json", bytes body=b""):
-        self.request_id = request_id
-        self.deadline_ms = deadline_ms
-        self.invoked_function_arn = invoked_function_arn
-        self.trace_id = trace_id
-        self.client_context = client_context
-        self.cognito_identity = cognito_identity
-        self.tenant_id = tenant_id
-        self.content_type = content_type
-        self.body = body
+cdef class Invocation  # defined below, after Connection
 
 
 cdef class Lifecycle:
@@ -575,6 +553,32 @@ cdef class Connection:
         except ConnectionLost:
             self.close()
             raise
+
+
+cdef class Invocation:
+    """What GET /next delivered: the request id, the Lambda-Runtime-* headers and the body."""
+    cdef readonly str request_id
+    cdef readonly long long deadline_ms
+    cdef readonly str invoked_function_arn
+    cdef readonly str trace_id
+    cdef readonly str client_context
+    cdef readonly str cognito_identity
+    cdef readonly str tenant_id
+    cdef readonly str content_type
+    cdef readonly bytes body
+
+    def __init__(self, str request_id, long long deadline_ms=0, str invoked_function_arn=None,
+                 str trace_id=None, str client_context=None, str cognito_identity=None,
+                 str tenant_id=None, str content_type="application/json", bytes body=b""):
+        self.request_id = request_id
+        self.deadline_ms = deadline_ms
+        self.invoked_function_arn = invoked_function_arn
+        self.trace_id = trace_id
+        self.client_context = client_context
+        self.cognito_identity = cognito_identity
+        self.tenant_id = tenant_id
+        self.content_type = content_type
+        self.body = body
 
 
 cdef class RuntimeApiClient:

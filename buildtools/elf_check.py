@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 #: glibc version of Amazon Linux 2023 (and so of Lambda's provided.al2023).
-AL2023_GLIBC: tuple[int, int] = (2, 34)
+AL2023_GLIBC: tuple[int, int] = tuple(int(part) for part in facts.GLIBC_TARGET.split("."))
 
 #: Shared libraries that glibc 2.34 itself installs, i.e. what any AL2023
 #: image (including the minimal provided.al2023 one) is guaranteed to have.
@@ -99,7 +99,6 @@ _INTERPRETERS = {
               "/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1",
               "/usr/lib64/ld-linux-aarch64.so.1"),
 }
-_ZIG_TARGET = {"x86_64": "x86_64-linux-gnu.2.34", "arm64": "aarch64-linux-gnu.2.34"}
 
 _ELF_MAGIC = b"\x7fELF"
 
@@ -403,8 +402,7 @@ def _fmt_version(v: tuple[int, ...]) -> str:
 
 
 def _glibc_fix(arch: str, max_glibc: tuple[int, int]) -> str:
-    target = _ZIG_TARGET.get(arch, "x86_64-linux-gnu.2.34").replace(
-        "2.34", f"{max_glibc[0]}.{max_glibc[1]}")
+    target = facts.zig_target(arch if arch in facts.GNU_TARGETS else "x86_64", f"{max_glibc[0]}.{max_glibc[1]}")
     return (f"build with zig targeting {target} (the default `python build.py`) "
             f"or inside Amazon Linux 2023 with `python build.py --docker`")
 

@@ -27,6 +27,15 @@ def host_arch():
     return normalize_arch(platform.machine())
 
 
+# The GNU target of each architecture, as zig spells it.
+GNU_TARGETS = {"x86_64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu"}
+
+
+def zig_target(arch, glibc=GLIBC_TARGET):
+    """The -target that makes zig link against that glibc, e.g. x86_64-linux-gnu.2.34."""
+    return "%s.%s" % (GNU_TARGETS[arch], glibc)
+
+
 def setup_defaults():
     """(handler sources, default handler) from setup.cfg's [lambda_runtime] section."""
     config = configparser.ConfigParser()
