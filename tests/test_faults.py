@@ -34,6 +34,9 @@ slow byte-at-a-time, delayed answer            served
 unsafe request id (CR, LF, space, '/', ...)    stderr "refusing an invocation ...", goes on;
                                                never written into a request line
 
+The tests of what a refused post means are portable: they also run against the runtime
+under plain CPython (see conftest.py), in the unit tier.
+
 Other bootstraps: LAMBDA_FAULTS_BOOTSTRAP=PATH runs the suite against another executable
 (tests/cpython_bootstrap.py: plain CPython + extension modules; tests/valgrind_bootstrap.sh:
 the same under valgrind memcheck) and LAMBDA_FAULTS_TIME_SCALE=N stretches every timeout.
@@ -308,6 +311,7 @@ RESPONSE_EXIT_CASES = [(f, p, consume) for f, p in RESPONSE_EXIT for consume in 
                        if not (f is Fault.STATUS and consume)]
 
 
+@pytest.mark.portable
 @pytest.mark.parametrize("fault,params,consume", RESPONSE_EXIT_CASES,
                          ids=[f.name.lower() + ("-%s" % p["status"] if p else "") + ("-consumed" if c else "-kept")
                               for f, p, c in RESPONSE_EXIT_CASES])
@@ -351,6 +355,7 @@ def test_response_content_length_short(run, api):
     assert api.state(rid) == "answered"
 
 
+@pytest.mark.portable
 def test_response_413_posts_size_error(run, api):
     api.inject(Fault.STATUS, "response", status=413)
     boot = run()
@@ -369,6 +374,7 @@ def test_response_413_posts_size_error(run, api):
     assert_alive(boot)
 
 
+@pytest.mark.portable
 @pytest.mark.parametrize("status", [400, 403])
 def test_response_4xx_logged_and_goes_on(run, api, status):
     api.inject(Fault.STATUS, "response", status=status)
@@ -383,6 +389,7 @@ def test_response_4xx_logged_and_goes_on(run, api, status):
     assert "lambda-runtime: invocation %s: POST invocation/%s/response answered %d" % (rid, rid, status) in err
 
 
+@pytest.mark.portable
 def test_error_post_500_exits(run, api):
     api.inject(Fault.STATUS, "error", status=500)
     boot = run(handler="failing.value_error")
