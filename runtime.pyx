@@ -866,7 +866,8 @@ cdef class Contract:
     holds no client. lambda_runtime.function.Function is this class with its Python half,
     called on the paths that are not a plain success: is_stream(result),
     send_stream(client, invocation, generator) -> None or an ErrorReport to post,
-    error_report(exc, invocation), too_large_report(invocation, size),
+    unmarshal_error(error) and marshal_error(error) -> the exception to report,
+    error_report(exc, invocation) and too_large_report(invocation, size) -> ErrorReport,
     report_unanswerable(exc).
     """
     cdef readonly object handler
