@@ -1,6 +1,6 @@
 """Nuitka user plugin for the Lambda bootstrap (loaded with --user-plugin=THIS_FILE).
 
-It does five things Nuitka has no option for:
+It does seven things Nuitka has no option for:
 
 1. Links Cython-generated C modules (runtime.pyx, native/*.pyx, handler .pyx files)
    into the bootstrap as built-in modules: their C files are added to the build and a
@@ -20,9 +20,17 @@ It does five things Nuitka has no option for:
    of code objects that _Py_Deepfreeze_Init writes to at start-up, so ~800 KB of dirty
    memory in every process) with marshalled bytecode of the same modules, unmarshalled
    only when imported -- what a CPython built without deepfreeze does. See frozen_modules.py.
+
 5. Decodes ASCII command-line arguments without loading every locale category first.
 
-(2), (3) and (5) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;
+6. Starts without locale data: Nuitka decodes the binary's path under the environment's
+   locale, then C.UTF-8, and aborts if neither loads -- which is what happens in a bare
+   root with Lambda's LANG=en_US.UTF-8. The patched helper decodes UTF-8 itself instead.
+
+7. Ships libz.so.1 with the extension modules that need it (Nuitka assumes every Linux has
+   zlib; a provided.al2023 sandbox need not).
+
+(2), (3), (5) and (6) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;
 changing the pin means re-checking these patches (see README, "Build internals").
 """
 
@@ -56,6 +64,53 @@ MAIN_PROGRAM_PATCHES = [
      "    }\n\n"
      "    for (int i = 0; i < argc; i++) {\n"),
 ]
+
+# A UTF-8 decoder for (6), put in front of Nuitka's appendStringSafeW.
+_UTF8_DECODER = r"""
+/* lambda plugin: decodes UTF-8 without locale data (no LC_CTYPE files in the root). */
+static bool lambdaDecodeUtf8(wchar_t *target, char const *source, size_t buffer_size) {
+    unsigned char const *s = (unsigned char const *)source;
+    size_t n = 0;
+    while (*s) {
+        unsigned int c = *s++, extra = 0;
+        if (c >= 0xf0 && c < 0xf8) { c &= 0x07; extra = 3; }
+        else if (c >= 0xe0) { c &= 0x0f; extra = 2; }
+        else if (c >= 0xc0) { c &= 0x1f; extra = 1; }
+        else if (c >= 0x80) { return false; }
+        while (extra--) {
+            if ((*s & 0xc0) != 0x80) { return false; }
+            c = (c << 6) | (*s++ & 0x3f);
+        }
+        if (n + 1 >= buffer_size) { return false; }
+        target[n++] = (wchar_t)c;
+    }
+    target[n] = 0;
+    return true;
+}
+
+"""
+
+# [(text, replacement)] per file of Nuitka's static_src; each text must occur exactly once.
+STATIC_SOURCE_PATCHES = {
+    "MainProgram.c": MAIN_PROGRAM_PATCHES,
+    # (6) the last resort before abort() when neither the environment's locale nor C.UTF-8
+    # loads. This file is #included by CompiledCodeHelpers.c, itself #included by the
+    # build's copy of CompiledFunctionType.c: patched copies of both go into
+    # static_src/lambda_patched/ (not scanned for sources) and the include is redirected.
+    "HelpersSafeStrings.c": [
+        ("void appendStringSafeW(wchar_t *target, char const *source, size_t buffer_size) {\n",
+         _UTF8_DECODER + "void appendStringSafeW(wchar_t *target, char const *source, size_t buffer_size) {\n"),
+        ("    if (!converted) {\n        abort();\n    }\n#else\n",
+         "    if (!converted) {\n        converted = lambdaDecodeUtf8(target, source, buffer_size);\n    }\n"
+         "    if (!converted) {\n        abort();\n    }\n#else\n"),
+    ],
+    "CompiledCodeHelpers.c": [],
+    "CompiledFunctionType.c": [
+        ('#include "CompiledCodeHelpers.c"\n', '#include "lambda_patched/CompiledCodeHelpers.c"\n'),
+    ],
+}
+PATCHED_INCLUDES_DIR = "lambda_patched"
+PATCHED_INCLUDES = ("HelpersSafeStrings.c", "CompiledCodeHelpers.c")
 
 # The encodings compiled in. Nuitka would force in every encoding (the CJK ones pull in
 # six extension modules, ~1.4 MB); these cover UTF-8/16/32, ASCII, Latin-1 and Windows'
@@ -136,29 +191,48 @@ def _install_stdlib_trim():
     ImportDetection._detectStdlibAutoInclusionModules = set
 
 
-def _install_main_program_patches():
-    """Edits Nuitka's MainProgram.c as it is copied into the build (MAIN_PROGRAM_PATCHES)."""
+def _patched(filename, code):
+    for old, new in STATIC_SOURCE_PATCHES[filename]:
+        if code.count(old) != 1:
+            raise SystemExit("lambda plugin: %s no longer has exactly one %r; "
+                             "re-check the patch for this Nuitka version." % (filename, old))
+        code = code.replace(old, new)
+    return code
+
+
+def _install_static_source_patches():
+    """Edits Nuitka's C sources as they are copied into the build (STATIC_SOURCE_PATCHES)."""
     from nuitka import MainControl
+    from nuitka.utils.FileOperations import getFileContents
 
     original = MainControl.provideStaticSourceFilesBackend
 
     def provide_patched(source_dir):
         original(source_dir=source_dir)
-        path = os.path.join(source_dir, "static_src", "MainProgram.c")
-        with open(path) as f:
-            code = f.read()
-        for old, new in MAIN_PROGRAM_PATCHES:
-            if code.count(old) != 1:
-                raise SystemExit(
-                    "lambda plugin: MainProgram.c no longer has exactly one %r; "
-                    "re-check the patch for this Nuitka version." % old
-                )
-            code = code.replace(old, new)
-        os.unlink(path)  # the copy may be a hard link to Nuitka's own file
-        with open(path, "w") as f:
-            f.write(code)
+        static_dir = os.path.join(source_dir, "static_src")
+        nuitka_static_dir = os.path.join(os.path.dirname(MainControl.__file__), "build", "static_src")
+        os.makedirs(os.path.join(static_dir, PATCHED_INCLUDES_DIR), exist_ok=True)
+        for filename in STATIC_SOURCE_PATCHES:
+            if filename in PATCHED_INCLUDES:
+                code = getFileContents(os.path.join(nuitka_static_dir, filename))
+                path = os.path.join(static_dir, PATCHED_INCLUDES_DIR, filename)
+            else:
+                path = os.path.join(static_dir, filename)
+                with open(path) as f:
+                    code = f.read()
+                os.unlink(path)  # the copy may be a hard link to Nuitka's own file
+            with open(path, "w") as f:
+                f.write(_patched(filename, code))
 
     MainControl.provideStaticSourceFilesBackend = provide_patched
+
+
+def _ship_libz():
+    """(7) Nuitka leaves libz.so out of standalone builds; al2023's minimal root may lack it."""
+    from nuitka.freezer import DllDependenciesPosix
+
+    if "libz.so" in DllDependenciesPosix._linux_dll_ignore_list:
+        DllDependenciesPosix._linux_dll_ignore_list.remove("libz.so")
 
 
 class LambdaBootstrapPlugin(NuitkaPluginBase):
@@ -168,7 +242,8 @@ class LambdaBootstrapPlugin(NuitkaPluginBase):
     def __init__(self):
         _check_nuitka_version()
         _install_stdlib_trim()
-        _install_main_program_patches()
+        _install_static_source_patches()
+        _ship_libz()
         self.native_modules = native_modules_from_env()
 
     def getExtraCodeFiles(self):

@@ -1,6 +1,6 @@
 """The bootstrap's entry point: read the environment, load the handler, run the loop.
 
-build.py generates the program's main script, which calls main(default_handler=...).
+build.py generates the program's main script, which calls main(default_handler=..., stdlib_dir=...).
 Exit status: 1 for an init error or a Runtime API failure (Lambda then restarts the
 environment), the handler's own status for sys.exit() in a handler.
 """
@@ -10,9 +10,14 @@ import sys
 
 from _lambda_runtime import RuntimeApiClient, RuntimeApiError, serve
 
-from . import import_hooks, shutdown
+from . import import_hooks, shutdown, stdlib_tree, task_paths
 from .function import Function, current_invocation
 from .handler_loader import load_handler
+
+
+# The directory of the bootstrap (lambda_runtime/ sits in it). Not sys.executable: Nuitka
+# names a "python" there that does not exist.
+_BOOTSTRAP_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class _Unbuffered:
@@ -46,10 +51,17 @@ def _install_lazy_hooks(log_format, log_level):
         pass
     else:
         import_hooks.after_import("inspect", lambda module: patch_inspect())
+    import_hooks.after_import("ssl", _use_system_ca_bundle)
     import_hooks.after_import(
         "logging",
         lambda logging: _configure_logging(logging, log_format, log_level),
     )
+
+
+def _use_system_ca_bundle(ssl):
+    from . import tls  # only for programs that use TLS
+
+    tls.use_system_ca_bundle(ssl)
 
 
 def _configure_logging(logging, log_format, log_level):
@@ -69,7 +81,7 @@ def _report_init_error(client, error, log_format):
     return 1
 
 
-def run(default_handler, environ=os.environ):
+def run(default_handler, stdlib_dir=None, environ=os.environ):
     address = environ.get("AWS_LAMBDA_RUNTIME_API")
     if not address:
         return _fail("AWS_LAMBDA_RUNTIME_API is not set: run this bootstrap under Lambda, "
@@ -80,6 +92,9 @@ def run(default_handler, environ=os.environ):
     except RuntimeApiError as error:
         return _fail(str(error))
 
+    if stdlib_dir:
+        stdlib_tree.install(os.path.join(_BOOTSTRAP_DIR, stdlib_dir))
+    task_paths.extend_sys_path(environ)
     _install_lazy_hooks(log_format, environ.get("AWS_LAMBDA_LOG_LEVEL", ""))
     try:
         function = Function(load_handler(environ.get("_HANDLER") or default_handler), log_format)
@@ -116,7 +131,8 @@ def _max_concurrency(environ):
         return 1
 
 
-def main(default_handler):
+def main(default_handler, stdlib_dir=None):
+    """stdlib_dir: the stdlib tree's directory relative to the bootstrap's, if the build wrote one."""
     sys.stdout = _Unbuffered(sys.stdout)
     sys.stderr = _Unbuffered(sys.stderr)
-    sys.exit(run(default_handler))
+    sys.exit(run(default_handler, stdlib_dir))

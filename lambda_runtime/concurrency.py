@@ -59,6 +59,9 @@ def _worker(address, function, graceful, parent_pid):
     code = 0
     try:
         try:
+            from .inherited_sockets import detach_inherited_connections
+
+            detach_inherited_connections()
             lifecycle.reset()  # the supervisor's stop request, if any, is not ours
             if graceful:
                 shutdown.install_handler(parent_pid=parent_pid)

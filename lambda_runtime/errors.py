@@ -51,7 +51,7 @@ def _runtime_frame(filename):
 def extract_frames(tb):
     """(filename, lineno, name, line) for each traceback entry, the runtime's own leading
     frames dropped. Walked by hand: the traceback module would pull linecache, tokenize
-    and re into the bootstrap (compiled sources have no lines to show anyway)."""
+    and re into the bootstrap."""
     frames = []
     while tb is not None:
         code = tb.tb_frame.f_code
@@ -63,9 +63,24 @@ def extract_frames(tb):
     return frames
 
 
+_source_lines = {}
+
+
 def _source_line(filename, lineno):
-    linecache = sys.modules.get("linecache")  # use it only if the program loaded it already
-    return linecache.getline(filename, lineno).strip() if linecache and lineno else ""
+    """The line's text when the source file is there (the build ships the function's own
+    .py files at their paths), as the traceback module shows it."""
+    linecache = sys.modules.get("linecache")  # use it if the program loaded it already
+    if linecache:
+        return linecache.getline(filename, lineno).strip() if lineno else ""
+    lines = _source_lines.get(filename)
+    if lines is None:
+        try:
+            with open(filename, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").splitlines()
+        except (OSError, ValueError):
+            lines = []
+        _source_lines[filename] = lines
+    return lines[lineno - 1].strip() if lineno and 0 < lineno <= len(lines) else ""
 
 
 def format_frames(frames):

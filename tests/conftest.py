@@ -48,8 +48,11 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("program", [COMPILED, CPYTHON], indirect=True)
 
 
+BUILD_FIXTURES = {"test_build", "real_build"}  # each compiles a bootstrap
+
+
 def needs_bootstrap(item):
-    if "test_build" in item.fixturenames or item.get_closest_marker("needs_bootstrap"):
+    if BUILD_FIXTURES & set(item.fixturenames) or item.get_closest_marker("needs_bootstrap"):
         return True
     if "program" in item.fixturenames:
         callspec = getattr(item, "callspec", None)
@@ -98,6 +101,59 @@ def test_build(request):
         if result.returncode != 0:
             pytest.fail("building the test bootstrap failed:\n" + open(log).read()[-5000:])
     return TestBuild(os.path.join(out, "function"), os.path.join(out, "function.zip"), log)
+
+
+REAL_FUNCTION = os.path.join(TESTS, "functions", "real")
+
+
+@pytest.fixture(scope="session")
+def real_build(request):
+    """tests/functions/real (boto3, requests, Powertools, pydantic, numpy, orjson, the
+    stdlib, data files) built once per test run. LAMBDA_TEST_REAL_DIST=DIR reuses a build."""
+    if request.config.getoption("--unit"):
+        pytest.fail("a test in the --unit tier asked for a compiled bootstrap: mark it needs_bootstrap")
+    reuse = os.environ.get("LAMBDA_TEST_REAL_DIST")
+    out = os.path.abspath(reuse) if reuse else os.path.join(BUILD_ROOT, "real", "dist")
+    log = os.path.join(BUILD_ROOT, "real", "build.log")
+    if not reuse:
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+        with open(log, "w") as f:
+            result = subprocess.run(
+                [sys.executable, os.path.join(ROOT, "build.py"), "--src", REAL_FUNCTION, "--handler", "aws.handler",
+                 "--out", out, "--build-dir", os.path.join(BUILD_ROOT, "real", "build")],
+                stdout=f, stderr=subprocess.STDOUT)
+        if result.returncode != 0:
+            pytest.fail("building the real-function bootstrap failed:\n" + open(log).read()[-5000:])
+    return TestBuild(os.path.join(out, "function"), os.path.join(out, "function.zip"), log)
+
+
+@pytest.fixture(scope="session")
+def real_deps():
+    """The directory build.py installed tests/functions/real/requirements.txt into (for
+    running the same handlers under awslambdaric with the same package versions)."""
+    import build
+
+    path = build.requirements_target(REAL_FUNCTION, os.path.join(ROOT, ".cache"))
+    assert os.path.exists(os.path.join(path, ".complete")), "the real-function build installs it first"
+    return path
+
+
+@pytest.fixture(scope="session")
+def moto():
+    from devtools.local_services import MotoServer
+
+    server = MotoServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_server(tmp_path_factory):
+    from devtools.local_services import TlsServer
+
+    server = TlsServer(str(tmp_path_factory.mktemp("tls")))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

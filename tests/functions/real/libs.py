@@ -1,0 +1,27 @@
+"""Wheels with C extensions: pydantic v2 (pydantic-core), numpy, orjson."""
+
+import numpy
+import orjson
+from pydantic import BaseModel, Field, ValidationError
+
+
+class User(BaseModel):
+    name: str
+    age: int = Field(ge=0)
+
+
+def pydantic_handler(event, context):
+    try:
+        user = User.model_validate(event)
+    except ValidationError as error:
+        return {"valid": False, "errors": [e["loc"][0] for e in error.errors()]}
+    return {"valid": True, "user": user.model_dump(), "schema_keys": sorted(User.model_json_schema()["properties"])}
+
+
+def numpy_handler(event, context):
+    a = numpy.array(event["values"], dtype=numpy.float64)
+    return {"sum": float(a.sum()), "mean": float(a.mean()), "dot": float(a @ a), "version": numpy.__version__}
+
+
+def orjson_handler(event, context):
+    return {"roundtrip": orjson.loads(orjson.dumps(event)), "bytes": orjson.dumps({"a": [1, 2]}).decode()}
