@@ -254,10 +254,21 @@ def run_nuitka(python, args, project, c_files, compiler_path, deps):
         with open(log_path) as f:
             tail = f.read()[-4000:]
         raise BuildError("Nuitka failed (full log: %s):\n%s" % (log_path, tail))
+    print("    " + packages.carried_summary(os.path.join(args.build_dir, "nuitka-report.xml")))
     return os.path.join(args.build_dir, "bootstrap.dist")
 
 
 # -- step: check and package --------------------------------------------------------
+
+def _blame_package(violation, dist_dir, deps):
+    """A file of a third-party package: the fix is another version of that package."""
+    top = os.path.relpath(violation.path, dist_dir).split(os.sep, 1)[0]
+    if top in deps.packages:
+        return elf_check.Violation(violation.path, violation.what + " (from the package %s)" % top,
+                                   "pin a version of %s whose wheel is manylinux_2_34 or older, or build with "
+                                   "`python build.py --docker`" % top)
+    return violation
+
 
 def order_libraries(python, dist_dir, arch):
     """Ships the libraries beyond glibc with the search order of buildtools/shared_libs.py."""
@@ -273,13 +284,18 @@ def order_libraries(python, dist_dir, arch):
     print("    " + shared_libs.format_report(shared_libs.bundled_libraries(dist_dir, arch)).replace("\n", "\n    "))
 
 
-def check_al2023(dist_dir, arch):
+def check_al2023(dist_dir, arch, deps):
     allowed = elf_check.AL2023_LIBS | shared_libs.SYSTEM_ONLY
     infos, violations = elf_check.check_tree(dist_dir, arch, allowed_libs=allowed)
+    violations = [_blame_package(v, dist_dir, deps) for v in violations]
     print("    " + elf_check.format_verdict(infos, violations).replace("\n", "\n    "))
     if not elf_check.verdict_ok(infos, violations):
         raise BuildError("the bootstrap would not load on provided.al2023 (see above)")
     return infos
+
+
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip", ".whl", ".jar", ".png", ".jpg", ".jpeg", ".gif",
+                       ".webp")
 
 
 def write_zip(dist_dir, out_dir):
@@ -289,18 +305,20 @@ def write_zip(dist_dir, out_dir):
     shutil.copytree(dist_dir, unpacked)
     zip_path = os.path.join(out_dir, "function.zip")
     tmp_path = zip_path + ".tmp"
-    with zipfile.ZipFile(tmp_path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+    with zipfile.ZipFile(tmp_path, "w") as zf:
         for dirpath, dirnames, filenames in os.walk(unpacked):
             dirnames.sort()
             for filename in sorted(filenames):
                 path = os.path.join(dirpath, filename)
                 name = os.path.relpath(path, unpacked)
                 info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # reproducible
-                info.compress_type = zipfile.ZIP_DEFLATED
+                # deflate level 6: within 0.5% of level 9's size in a third of the time;
+                # already-compressed files (botocore's .json.gz models) are stored as they are
+                info.compress_type = zipfile.ZIP_STORED if name.endswith(COMPRESSED_SUFFIXES) else zipfile.ZIP_DEFLATED
                 mode = 0o755 if name == "bootstrap" or os.access(path, os.X_OK) else 0o644
                 info.external_attr = (0o100000 | mode) << 16
                 with open(path, "rb") as f:
-                    zf.writestr(info, f.read(), compresslevel=9)
+                    zf.writestr(info, f.read(), compresslevel=6)
     os.replace(tmp_path, zip_path)
     return zip_path
 
@@ -336,7 +354,7 @@ def build(args):
     if not args.lean_stdlib:
         steps.run("stdlib tree", stdlib_tree.write, python, dist_dir, os.path.join(args.build_dir, "nuitka-report.xml"))
     steps.run("shared libraries", order_libraries, python, dist_dir, args.arch)
-    steps.run("al2023 check", check_al2023, dist_dir, args.arch)
+    steps.run("al2023 check", check_al2023, dist_dir, args.arch, deps)
     zip_path = steps.run("zip", write_zip, dist_dir, args.out)
     print("built %s: %.2f MB (%d bytes), bootstrap %.2f MB, in %.1f s" % (
         zip_path, os.path.getsize(zip_path) / 1e6, os.path.getsize(zip_path),

@@ -32,26 +32,29 @@ APP = os.path.join(BENCH, "functions", "boto3_app")
 OUT = os.path.join(ROOT, "build", "bench-boto3")
 
 
-def timed_build(src, build_dir, out, env=None):
+def timed_build(src, build_dir, out, log, env=None):
     started = time.monotonic()
-    subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), "--src", src, "--handler", "app.handler",
-                    "--out", out, "--build-dir", build_dir], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    with open(log, "w") as f:
+        subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), "--src", src, "--handler", "app.handler",
+                        "--out", out, "--build-dir", build_dir], check=True, env=env, stdout=f,
+                       stderr=subprocess.STDOUT)
     return time.monotonic() - started
 
 
 def build_twice():
     """(first build s, rebuild s, zip bytes, dist dir)."""
     shutil.rmtree(OUT, ignore_errors=True)
-    src = os.path.join(OUT, "src")
+    src = os.path.join(OUT, "src")  # a copy, edited for the rebuild; build logs beside it
     shutil.copytree(APP, src)
     cache = tempfile.mkdtemp(prefix="nuitka-cache-")
     env = dict(os.environ, NUITKA_CACHE_DIR=cache)
     try:
-        first = timed_build(src, os.path.join(OUT, "build"), os.path.join(OUT, "dist"), env)
+        first = timed_build(src, os.path.join(OUT, "build"), os.path.join(OUT, "dist"),
+                            os.path.join(OUT, "first-build.log"), env)
         with open(os.path.join(src, "app.py"), "a") as f:
             f.write("\n# edited: %s\n" % time.time())
-        rebuild = timed_build(src, os.path.join(OUT, "build"), os.path.join(OUT, "dist"), env)
+        rebuild = timed_build(src, os.path.join(OUT, "build"), os.path.join(OUT, "dist"),
+                              os.path.join(OUT, "rebuild.log"), env)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     return first, rebuild, os.path.getsize(os.path.join(OUT, "dist", "function.zip"))

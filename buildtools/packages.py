@@ -106,3 +106,24 @@ def copy_metadata(deps, dist_dir):
         target = os.path.join(dist_dir, os.path.basename(info))
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(info, target)
+
+
+def carried_summary(report_path):
+    """One line from Nuitka's --report XML: modules compiled to C, as bytecode, extension
+    modules and data files, the data's size per top-level package (largest first)."""
+    import xml.etree.ElementTree as ElementTree
+
+    root = ElementTree.parse(report_path).getroot()
+    kinds = [m.get("kind", "") for m in root.iter("module")]
+    compiled = sum(k.startswith("Compiled") or k == "PythonMainModule" for k in kinds)
+    bytecode = sum(k.startswith("Uncompiled") for k in kinds)
+    extensions = sum(k == "PythonExtensionModule" for k in kinds)
+    data_by_package = {}
+    for data in root.iter("data_file"):
+        top = data.get("name", "").split("/", 1)[0]
+        data_by_package[top] = data_by_package.get(top, 0) + int(data.get("size") or 0)
+    largest = sorted(data_by_package.items(), key=lambda item: -item[1])[:4]
+    data = ", ".join("%s %.1f MB" % (name, size / 1e6) for name, size in largest)
+    return ("%d modules compiled to C, %d as bytecode, %d extension modules; %d data files%s"
+            % (compiled, bytecode, extensions, sum(1 for _ in root.iter("data_file")),
+               " (%s)" % data if data else ""))

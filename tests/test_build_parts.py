@@ -244,3 +244,26 @@ def test_a_forked_child_gets_no_connection_of_the_parent(runtime):
     assert peer.recv(1) == b"x"
     for s in (client, peer, listener):
         s.close()
+
+
+def test_the_build_says_what_it_carried(tmp_path):
+    report = tmp_path / "report.xml"
+    report.write_text('<r><module name="app" kind="CompiledPythonModule"/><module name="__main__" kind="PythonMainModule"/>'
+                      '<module name="botocore" kind="UncompiledPythonPackage"/>'
+                      '<module name="botocore.client" kind="UncompiledPythonModule"/>'
+                      '<module name="_ssl" kind="PythonExtensionModule"/>'
+                      '<data_file name="botocore/data/s3/service-2.json.gz" size="3000000"/>'
+                      '<data_file name="certifi/cacert.pem" size="300000"/></r>')
+    assert packages.carried_summary(str(report)) == (
+        "2 modules compiled to C, 2 as bytecode, 1 extension modules; 2 data files (botocore 3.0 MB, certifi 0.3 MB)")
+
+
+def test_an_elf_violation_in_a_package_names_the_package(tmp_path):
+    import build
+
+    deps = packages.Dependencies(packages=["numpy"])
+    violation = elf_check.Violation(str(tmp_path / "numpy" / "_core" / "x.so"), "needs GLIBC_2.35 (f)", "zig")
+    blamed = build._blame_package(violation, str(tmp_path), deps)
+    assert "from the package numpy" in blamed.what and "pin a version of numpy" in blamed.fix
+    other = elf_check.Violation(str(tmp_path / "app.so"), "needs GLIBC_2.35 (f)", "zig")
+    assert build._blame_package(other, str(tmp_path), deps) is other
