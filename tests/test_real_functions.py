@@ -17,7 +17,7 @@ UNCOMPILED = os.path.join(TESTS, "functions", "uncompiled")
 
 
 def invoke_all(start_bootstrap, api, handler, events, env=None, bootstrap=None, timeout=60):
-    start_bootstrap(handler, env=env, bootstrap=bootstrap)
+    start_bootstrap(handler, env=env, bootstrap=bootstrap, server=api)
     return [api.wait_result(api.enqueue(event), timeout=timeout) for event in events]
 
 
@@ -89,6 +89,19 @@ def test_tls_verifies_with_ssl_cert_file_and_an_explicit_bundle(real_build, real
     theirs = run_awslambdaric("web.handler", events, REAL_FUNCTION, [real_deps], env=env)
     assert_same_as_awslambdaric(ours, theirs)
     assert [r.json() for r in ours] == [{"ok": True, "body": tls_server.BODY}] * 3
+
+
+def test_botocore_verifies_with_its_bundle_or_aws_ca_bundle(real_build, real_deps, start_bootstrap, api,
+                                                            tls_server, moto):
+    event = {"url": tls_server.url}
+    for env, verified in ((moto.env(), False), (dict(moto.env(), AWS_CA_BUNDLE=tls_server.ca), True)):
+        env.pop("AWS_ENDPOINT_URL")
+        with MockRuntimeAPI() as server:
+            ours = invoke_all(start_bootstrap, server, "web.botocore_tls", [event], env=env,
+                              bootstrap=real_build.bootstrap)
+        theirs = run_awslambdaric("web.botocore_tls", [event], REAL_FUNCTION, [real_deps], env=env)
+        assert_same_as_awslambdaric(ours, theirs)
+        assert ours[0].json()["verified"] is verified
 
 
 # -- Powertools, pydantic, numpy, orjson ------------------------------------------------

@@ -59,3 +59,20 @@ def loaded_libraries(event, context):
             if path.startswith("/") and ".so" in path:
                 mapped[path.rsplit("/", 1)[1]] = path
     return mapped
+
+
+def botocore_tls(event, context):
+    """boto3 to the TLS server: whether the TLS handshake verified (botocore's own bundle
+    or certifi's, or AWS_CA_BUNDLE). The server is not S3, so a verified call still fails
+    later, with another error."""
+    import boto3
+    import botocore.exceptions
+
+    client = boto3.client("s3", endpoint_url=event["url"], region_name="us-east-1")
+    try:
+        client.list_buckets()
+        return {"verified": True, "error": None}
+    except botocore.exceptions.SSLError:
+        return {"verified": False, "error": "SSLError"}
+    except Exception as error:
+        return {"verified": True, "error": type(error).__name__}
