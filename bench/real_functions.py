@@ -76,6 +76,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--no-build", action="store_true", help="measure the existing build")
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=BOOTSTRAP",
+                        help="measure another build of the same function in the same rounds (e.g. one made "
+                             "with --compile-package botocore ...)")
     args = parser.parse_args()
     if not args.no_build:
         first, rebuild, zip_bytes = build_twice()
@@ -92,6 +95,9 @@ def main():
             measure.Runtime("awslambdaric", [sys.executable, "-m", "awslambdaric", "app.handler"], "app.handler",
                             cwd=APP, env=dict(env, PYTHONPATH=os.pathsep.join([APP, deps]))),
         ]
+        for spec in args.also:
+            name, _, path = spec.partition("=")
+            runtimes.append(measure.Runtime(name, [os.path.abspath(path)], "app.handler", env=env))
         samples = {rt.name: [] for rt in runtimes}
         for _ in range(args.rounds):
             for rt in runtimes:
@@ -103,10 +109,12 @@ def main():
     for name, values in samples.items():
         times, rss = [v[0] for v in values], [v[1] for v in values]
         print("| %s | %.0f | %.0f | %.1f |" % (name, statistics.median(times), min(times), statistics.median(rss)))
-    ours, theirs = samples["bootstrap"], samples["awslambdaric"]
-    print("ratio: cold start %.2fx, RSS %.2fx (bootstrap / awslambdaric, medians)" % (
-        statistics.median(v[0] for v in ours) / statistics.median(v[0] for v in theirs),
-        statistics.median(v[1] for v in ours) / statistics.median(v[1] for v in theirs)))
+    theirs = samples["awslambdaric"]
+    for name, ours in samples.items():
+        if name != "awslambdaric":
+            print("%s / awslambdaric (medians): cold start %.2fx, RSS %.2fx" % (
+                name, statistics.median(v[0] for v in ours) / statistics.median(v[0] for v in theirs),
+                statistics.median(v[1] for v in ours) / statistics.median(v[1] for v in theirs)))
 
 
 if __name__ == "__main__":
