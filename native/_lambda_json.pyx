@@ -555,3 +555,18 @@ cdef class Codec:
         finally:
             buf_free(&out)
         return (<str>self.slow_dumps(value)).encode("utf-8")  # the exact result, or marshal's error
+
+
+def _scan(bytes data, Py_ssize_t start, bint escape):
+    """Tests only: the scanners of native/swar.pxd on data[start:], read in place (so that
+    start moves the scan against the 8-byte boundaries). escape: json_escape_stop (offset);
+    else json_string_stop ((offset, non-ASCII seen before it))."""
+    cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(data) + start
+    cdef size_t n = PyBytes_GET_SIZE(data) - start
+    cdef int high = 0
+    if not 0 <= start <= PyBytes_GET_SIZE(data):
+        raise ValueError("start out of range")
+    if escape:
+        return json_escape_stop(p, n)
+    n = json_string_stop(p, n, &high)
+    return n, bool(high)
