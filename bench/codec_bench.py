@@ -43,6 +43,12 @@ def load_codec():
     return marshal.event_codec
 
 
+def orjson_version():
+    import orjson
+
+    return orjson.__version__
+
+
 def best_ms(function, arg, repeat):
     times = []
     gc.disable()
