@@ -20,6 +20,7 @@ from libc.string cimport memcmp, memcpy, strlen
 
 from asciichars cimport hex_digit
 from bytebuf cimport ByteBuf, buf_bytes, buf_char, buf_decimal, buf_free, buf_init, buf_put, buf_reserve
+from floatfmt cimport float_from_decimal, float_repr_short
 from swar cimport json_escape_stop, json_string_stop
 
 cdef extern from "Python.h":
@@ -150,6 +151,10 @@ cdef int write_int(ByteBuf *out, object value) except -1:
 
 cdef int write_float(ByteBuf *out, double value) except -1:
     cdef char *text
+    cdef char short[48]
+    cdef int n = float_repr_short(value, short)
+    if n:
+        return buf_put(out, short, n)
     if not isfinite(value):
         if value != value:
             return buf_put(out, b"NaN", 3)
@@ -318,45 +323,72 @@ cdef list read_array(Src *s, int depth):
             return result
 
 
+cdef inline bint at_digit(Src *s) noexcept:
+    return s.i < s.n and b'0' <= s.p[s.i] <= b'9'
+
+
 cdef object read_number(Src *s):
-    """-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: an int of at most 18 digits, or a float
-    read by the same routine as float() (json's own)."""
+    """-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: an int of at most 18 digits, or a float:
+    made from its digits when they are exact (floatfmt.pxd), else read by the same routine as
+    float() (json's own)."""
     cdef Py_ssize_t start = s.i, digits = 0
-    cdef long long value = 0
-    cdef bint negative = False, is_float = False
+    cdef unsigned long long mantissa = 0   # the first 19 significant digits
+    cdef int significant = 0, exponent = 0, exp_value = 0
+    cdef bint negative = False, is_float = False, exp_negative = False
+    cdef unsigned char d
+    cdef double value
     cdef char text[64]
     if s.p[s.i] == b'-':
         negative = True
         s.i += 1
-    if s.i >= s.n or not (b'0' <= s.p[s.i] <= b'9'):
+    if not at_digit(s):
         raise _LeftToMarshal()  # "-Infinity", or an error
     if s.p[s.i] == b'0':
         s.i += 1
         digits = 1
     else:
-        while s.i < s.n and b'0' <= s.p[s.i] <= b'9':
-            value = value * 10 + (s.p[s.i] - 48) if digits < 18 else value
+        while at_digit(s):
+            if significant < 19:
+                mantissa = mantissa * 10 + (s.p[s.i] - 48)
+            else:
+                exponent += 1
+            significant += 1
             digits += 1
             s.i += 1
     if s.i < s.n and s.p[s.i] == b'.':
         is_float = True
         s.i += 1
-        if s.i >= s.n or not (b'0' <= s.p[s.i] <= b'9'):
+        if not at_digit(s):
             raise _LeftToMarshal()
-        while s.i < s.n and b'0' <= s.p[s.i] <= b'9':
+        while at_digit(s):
+            d = s.p[s.i] - 48
+            if significant < 19 and (significant > 0 or d != 0):
+                mantissa = mantissa * 10 + d
+                significant += 1
+                exponent -= 1
+            elif significant == 0:
+                exponent -= 1          # a leading zero of the fraction
+            else:
+                significant += 1       # past 19 digits: not exact, read the long way
             s.i += 1
     if s.i < s.n and (s.p[s.i] == b'e' or s.p[s.i] == b'E'):
         is_float = True
         s.i += 1
         if s.i < s.n and (s.p[s.i] == b'+' or s.p[s.i] == b'-'):
+            exp_negative = s.p[s.i] == b'-'
             s.i += 1
-        if s.i >= s.n or not (b'0' <= s.p[s.i] <= b'9'):
+        if not at_digit(s):
             raise _LeftToMarshal()
-        while s.i < s.n and b'0' <= s.p[s.i] <= b'9':
+        while at_digit(s):
+            if exp_value < 100000:
+                exp_value = exp_value * 10 + (s.p[s.i] - 48)
             s.i += 1
+        exponent += -exp_value if exp_negative else exp_value
     if not is_float:
         if digits > 18:
             raise _LeftToMarshal()
+        return -<long long>mantissa if negative else <long long>mantissa
+    if significant <= 15 and float_from_decimal(mantissa, exponent, &value):
         return -value if negative else value
     if s.i - start >= <Py_ssize_t>sizeof(text):
         raise _LeftToMarshal()
