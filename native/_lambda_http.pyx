@@ -27,6 +27,7 @@ from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeLatin1, PyUni
 from libc.string cimport memchr, memcmp, memcpy, memmove
 
 from asciichars cimport hex_digit
+from lentbytes cimport LEND_MAX, lend, returned
 
 cdef extern from "string.h" nogil:
     void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen)
@@ -223,6 +224,7 @@ cdef class ResponseParser:
 
     def __dealloc__(self):
         Py_XDECREF(self.store)
+        Py_XDECREF(self.lent)
 
     cdef int _new_store(self, Py_ssize_t cap) except -1:
         """An empty buffer of cap bytes (the old one is the caller's)."""
@@ -258,23 +260,20 @@ cdef class ResponseParser:
         cdef bint exact = n < body_rest <= MAX_BODY_AT_ONCE
         if exact:
             n = body_rest
+            if self.lent != NULL:
+                self._take_back_lent(n)
         if self.cap - self.end >= n:
             return self.buf + self.end
         if self.start > 0:
             shift = self.start
             memmove(self.buf, self.buf + shift, self.end - shift)
-            self.start -= shift
-            self.end -= shift
-            self.pos -= shift
-            self.head_scan -= shift
-            if self.body_start >= shift:
-                self.body_start -= shift
+            self._shifted(shift)
         if self.cap - self.end < n:
             new_cap = self.cap
             while new_cap - self.end < n:
                 new_cap *= 2
             if exact:
-                new_cap = self.end + n
+                new_cap = self.end + n + n // 8  # the slack lets a somewhat larger body reuse it
             try:
                 _PyBytes_Resize(&self.store, new_cap)  # realloc: large ones move pages, not bytes
             except MemoryError:
@@ -285,6 +284,32 @@ cdef class ResponseParser:
             self.buf = PyBytes_AS_STRING_raw(self.store)
             self.cap = new_cap
         return self.buf + self.end
+
+    cdef void _shifted(self, Py_ssize_t shift) noexcept:
+        """The message's bytes moved down by shift: the offsets follow."""
+        self.start -= shift
+        self.end -= shift
+        self.pos -= shift
+        self.head_scan -= shift
+        if self.body_start >= shift:
+            self.body_start -= shift
+
+    cdef void _take_back_lent(self, Py_ssize_t n) noexcept:
+        """Before growing for a large body: the buffer the last large body was lent in
+        becomes the buffer again when its event is gone and it fits (not more than about
+        twice the need); else it goes."""
+        cdef Py_ssize_t held = self.end - self.start
+        cdef PyObject *lent = self.lent
+        self.lent = NULL
+        if returned(lent) and held + n <= self.lent_cap <= 2 * (held + n) + INITIAL_CAPACITY:
+            memcpy(PyBytes_AS_STRING_raw(lent), self.buf + self.start, held)
+            self._shifted(self.start)
+            Py_XDECREF(self.store)
+            self.store = lent
+            self.buf = PyBytes_AS_STRING_raw(lent)
+            self.cap = self.lent_cap
+        else:
+            Py_XDECREF(lent)
 
     cdef void commit(self, Py_ssize_t n) noexcept:
         self.end += n
@@ -597,11 +622,13 @@ cdef class ResponseParser:
     cpdef bytes take_body(self):
         """The finished message's body as bytes, after every header was read: next is
         consume(). A large body is not copied: it is moved down over the head in the receive
-        buffer, which is shrunk to fit and handed over, and the parser goes on in a fresh small
-        buffer (with any bytes received past the message). So a large event exists once,
-        and its memory goes when the event does: none is held between invocations."""
+        buffer, which is handed over as the bytes, and the parser goes on in a fresh small
+        buffer (with any bytes received past the message). Up to LEND_MAX the buffer is lent
+        (lentbytes.pxd): the next large body lands in it again, with no new allocation; a
+        larger one (an outlier) is shrunk to fit and given for good, so its memory goes when
+        the event does."""
         cdef PyObject *full
-        cdef Py_ssize_t tail = self.end - self.pos
+        cdef Py_ssize_t tail = self.end - self.pos, full_cap = self.cap
         cdef bytes body
         if self.body_len < HAND_OVER_MIN or self.state != DONE:
             return PyBytes_FromStringAndSize(self.buf + self.body_start, self.body_len)
@@ -612,6 +639,15 @@ cdef class ResponseParser:
         # The message now takes no room: consume() goes on at the bytes past it.
         self.start = self.pos = self.head_scan = 0
         self.end = tail
+        if full_cap <= LEND_MAX:
+            # Lent, not given: the next large body is received into it once this event is
+            # gone (see _take_back_lent()).
+            Py_XDECREF(self.lent)
+            self.lent = full
+            self.lent_cap = full_cap
+            body = lend(full, self.body_len)
+            self.body_start = self.body_len = 0
+            return body
         try:
             _PyBytes_Resize(&full, self.body_len)  # shrinks in place
         finally:

@@ -19,7 +19,10 @@ from libc.math cimport isfinite
 from libc.string cimport memcmp, memcpy, strlen
 
 from asciichars cimport hex_digit
-from bytebuf cimport ByteBuf, buf_bytes, buf_char, buf_decimal, buf_free, buf_init, buf_put, buf_reserve
+from bytebuf cimport (ByteBuf, buf_adopt, buf_bytes, buf_char, buf_decimal, buf_free, buf_init, buf_put,
+                     buf_release, buf_reserve)
+from cpython.ref cimport PyObject, Py_XDECREF
+from lentbytes cimport LEND_MAX, lend, returned
 from floatfmt cimport float_from_decimal, float_repr_short
 from swar cimport json_escape_stop, json_string_stop
 
@@ -558,6 +561,12 @@ cdef str read_escaped_string(Src *s, Py_ssize_t start, int high):
 cdef class Codec:
     """loads(bytes) -> value and dumps(value) -> bytes, as marshal.loads/dumps would."""
     cdef object slow_loads, slow_dumps
+    cdef Py_ssize_t large_hint   # a result past the stack starts this big (see dumps())
+    cdef PyObject *spare         # the last large result's buffer, lent (lentbytes.pxd)
+    cdef Py_ssize_t spare_cap
+
+    def __dealloc__(self):
+        Py_XDECREF(self.spare)
 
     def __cinit__(self, slow_loads, slow_dumps):
         """slow_loads(bytes) and slow_dumps(value) -> str: the full rules, errors included."""
@@ -580,13 +589,39 @@ cdef class Codec:
 
     cpdef bytes dumps(self, value):
         cdef ByteBuf out
+        cdef Py_ssize_t n
         buf_init(&out)
+        # A large result starts at the size of the last one (and a little more): results
+        # repeat in size, and one allocation leaves no trail of doubled, freed buffers.
+        # When the last one's buffer is free again and of that size, it is that buffer.
+        out.heap_start = self.large_hint
+        if self.spare != NULL:
+            self.take_back_spare(&out)
         try:
             if write_value(&out, value, 0):
-                return buf_bytes(&out)  # the buffer it was written in: no copy
+                if out.heap == NULL:
+                    return buf_bytes(&out)
+                self.large_hint = out.len + out.len // 8
+                if out.cap > LEND_MAX:
+                    return buf_bytes(&out)  # an outlier: shrunk to fit, given for good
+                n = out.len
+                self.spare_cap = out.cap
+                self.spare = buf_release(&out)
+                return lend(self.spare, n)  # the buffer it was written in: no copy
         finally:
             buf_free(&out)
         return (<str>self.slow_dumps(value)).encode("utf-8")  # the exact result, or marshal's error
+
+    cdef void take_back_spare(self, ByteBuf *out) noexcept:
+        """out starts in the spare buffer if nobody holds its last result any more and it is
+        the expected size (no more than about twice it); else the spare goes."""
+        cdef PyObject *spare = self.spare
+        cdef Py_ssize_t want = self.large_hint
+        self.spare = NULL
+        if returned(spare) and want <= self.spare_cap <= 2 * want + 65536:
+            buf_adopt(out, spare, self.spare_cap)
+        else:
+            Py_XDECREF(spare)
 
 
 def _scan(bytes data, Py_ssize_t start, bint escape):

@@ -32,6 +32,7 @@ cdef struct ByteBuf:
     Py_ssize_t len
     Py_ssize_t cap
     PyObject *heap          # the bytes object data lies in once off the stack, else NULL
+    Py_ssize_t heap_start   # the heap part's first capacity (0: twice the stack's)
     char local[BYTEBUF_LOCAL]
 
 
@@ -40,6 +41,7 @@ cdef inline void buf_init(ByteBuf *b) noexcept:
     b.len = 0
     b.cap = BYTEBUF_LOCAL
     b.heap = NULL
+    b.heap_start = 0
 
 
 cdef inline void buf_free(ByteBuf *b) noexcept:
@@ -50,6 +52,8 @@ cdef inline void buf_free(ByteBuf *b) noexcept:
 cdef inline int buf_grow(ByteBuf *b, Py_ssize_t n) except -1:
     """Room for n more bytes (the capacity at least doubles)."""
     cdef Py_ssize_t cap = 2 * b.cap
+    if b.heap == NULL and b.heap_start > cap:
+        cap = b.heap_start
     while cap < b.len + n:
         cap *= 2
     if b.heap == NULL:
@@ -105,6 +109,22 @@ cdef inline bytes buf_bytes(ByteBuf *b):
     result = <object>b.heap
     buf_free(b)
     return result
+
+
+cdef inline void buf_adopt(ByteBuf *b, PyObject *heap, Py_ssize_t cap) noexcept:
+    """An empty b (buf_init'ed) writes into heap (a bytes object of cap bytes, whose
+    reference b takes over) from the start."""
+    b.heap = heap
+    b.data = PyBytes_AS_STRING_raw(heap)
+    b.cap = cap
+
+
+cdef inline PyObject *buf_release(ByteBuf *b) noexcept:
+    """The heap part's bytes object (its reference the caller's), b left empty."""
+    cdef PyObject *heap = b.heap
+    b.heap = NULL
+    buf_init(b)
+    return heap
 
 
 cdef inline int buf_decimal(ByteBuf *b, unsigned long long value) except -1:

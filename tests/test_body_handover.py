@@ -68,3 +68,38 @@ def test_the_parser_goes_on_in_a_small_buffer(http):
         assert response.body == body
         [small] = responses(parser, content_length(b"{}"), 1 << 30)
         assert small.body == b"{}"
+
+
+def test_a_kept_body_is_never_written_again(http):
+    """The buffer a body was lent in is reused only once nobody holds that body."""
+    parser = http.ResponseParser()
+    first_body, second_body = b"1" * MIB, b"2" * MIB
+    [first] = responses(parser, content_length(first_body), 65536)
+    kept, kept_hash = first.body, hash(first.body)
+    del first
+    [second] = responses(parser, content_length(second_body), 65536)
+    assert kept == first_body and hash(kept) == kept_hash
+    assert second.body == second_body
+
+
+def test_a_released_body_buffer_takes_the_next_body(http):
+    parser = http.ResponseParser()
+    ids = set()
+    for i in range(4):
+        body = bytes([65 + i]) * (MIB + i)
+        [response] = responses(parser, content_length(body), 65536)
+        assert response.body == body and len(response.body) == len(body)
+        assert hash(response.body) == hash(bytes(body))   # no hash left from the last body
+        ids.add(id(response.body))
+        del response
+    assert len(ids) == 1                                  # one buffer, received into four times
+
+
+def test_an_outlier_is_not_kept(http):
+    parser = http.ResponseParser()
+    big = b"o" * (5 * MIB)
+    for _ in range(2):
+        [response] = responses(parser, content_length(big), 65536)
+        assert response.body == big
+    [small] = responses(parser, content_length(b"x" * (300 * 1024)), 65536)
+    assert small.body == b"x" * (300 * 1024)

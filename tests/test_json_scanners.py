@@ -118,3 +118,20 @@ def test_long_strings_across_buffer_and_block_edges(native, n):
             assert marshal.event_codec.dumps(value) == json.dumps(value).encode()
             for document in (json.dumps(value), json.dumps(value, ensure_ascii=False)):
                 assert marshal.event_codec.loads(document.encode()) == value
+
+
+def test_large_results_kept_by_the_caller_stay_as_written(native):
+    """A large result's buffer is written again only once nobody holds that result."""
+    _, marshal = native
+    codec = marshal.event_codec
+    kept = []
+    for i in range(6):
+        value = {"data": chr(65 + i) * (200000 + i), "n": i}
+        out = codec.dumps(value)
+        assert out == json.dumps(value).encode() and hash(out) == hash(json.dumps(value).encode())
+        if i % 2:
+            kept.append((out, json.dumps(value).encode()))
+        del out
+    assert all(out == expected for out, expected in kept)
+    for value in ("small", ["x" * 600], {"o": "y" * (5 * 1024 * 1024)}, "z" * 100000):
+        assert codec.dumps(value) == json.dumps(value).encode()
