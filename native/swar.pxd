@@ -1,10 +1,12 @@
-"""Byte-class scans for the JSON codec, eight bytes at a time (SWAR: SIMD within a register).
+"""Byte-class scans for the JSON codec, many bytes at a time.
 
-Portable C, no intrinsics: the same code builds for x86_64 and aarch64 (zig cc, gcc,
-clang). Every lane test is exact per byte (no carry or borrow crosses a lane), so the
-lowest flagged lane is the first matching byte: the lowest lane is the first byte on
-little-endian machines; elsewhere the scans go one byte at a time. The C is verbatim here
-(not a header) so that every module cimporting it builds without an include path.
+Sixteen bytes per step with SSE2 (x86_64) or NEON (aarch64), both part of their
+architecture's baseline, so no run-time check; then, and on any other machine, eight per
+step in portable C (SWAR: SIMD within a register), then one. Every SWAR lane test is exact
+per byte (no carry or borrow crosses a lane), so the lowest flagged lane is the first
+matching byte: the lowest lane is the first byte on little-endian machines; elsewhere the
+scans go one byte at a time. The C is verbatim here (not a header) so that every module
+cimporting it builds without an include path. tests/test_scanners_c.py runs all three paths.
 """
 
 cdef extern from *:
@@ -23,6 +25,54 @@ cdef extern from *:
     #define SWAR_WORDS 1
     #else
     #define SWAR_WORDS 0
+    #endif
+
+    /* vec16_string_stops(p, &high): bit k set for each byte k of p[0:16] that stops a string
+       (quote, backslash, below 0x20), high: the bytes >= 0x80. vec16_escape_stops(p): the
+       bytes json escapes (those, and 0x7f and above). */
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #define SCAN_VECTOR "sse2"
+    static inline unsigned vec16_string_stops(const unsigned char *p, unsigned *high) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(SWAR_QUOTE)),
+                                                 _mm_cmpeq_epi8(v, _mm_set1_epi8(SWAR_BACKSLASH))), control);
+        *high = (unsigned)_mm_movemask_epi8(v);
+        return (unsigned)_mm_movemask_epi8(stop);
+    }
+    static inline unsigned vec16_escape_stops(const unsigned char *p) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+        __m128i upper = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x7f)), v);
+        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(SWAR_QUOTE)),
+                                                 _mm_cmpeq_epi8(v, _mm_set1_epi8(SWAR_BACKSLASH))),
+                                    _mm_or_si128(control, upper));
+        return (unsigned)_mm_movemask_epi8(stop);
+    }
+    #elif defined(__aarch64__) && defined(__ARM_NEON)
+    #include <arm_neon.h>
+    #define SCAN_VECTOR "neon"
+    static inline unsigned neon_mask(uint8x16_t m) {  /* lane k all ones -> bit k */
+        static const uint8_t bit[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+        uint8x16_t b = vandq_u8(m, vld1q_u8(bit));
+        return (unsigned)vaddv_u8(vget_low_u8(b)) | ((unsigned)vaddv_u8(vget_high_u8(b)) << 8);
+    }
+    static inline unsigned vec16_string_stops(const unsigned char *p, unsigned *high) {
+        uint8x16_t v = vld1q_u8(p);
+        uint8x16_t stop = vorrq_u8(vorrq_u8(vceqq_u8(v, vdupq_n_u8(SWAR_QUOTE)), vceqq_u8(v, vdupq_n_u8(SWAR_BACKSLASH))),
+                                   vcltq_u8(v, vdupq_n_u8(0x20)));
+        *high = neon_mask(vcgeq_u8(v, vdupq_n_u8(0x80)));
+        return neon_mask(stop);
+    }
+    static inline unsigned vec16_escape_stops(const unsigned char *p) {
+        uint8x16_t v = vld1q_u8(p);
+        uint8x16_t stop = vorrq_u8(vorrq_u8(vceqq_u8(v, vdupq_n_u8(SWAR_QUOTE)), vceqq_u8(v, vdupq_n_u8(SWAR_BACKSLASH))),
+                                   vorrq_u8(vcltq_u8(v, vdupq_n_u8(0x20)), vcgeq_u8(v, vdupq_n_u8(0x7f))));
+        return neon_mask(stop);
+    }
+    #else
+    #define SCAN_VECTOR "none"
     #endif
 
     static inline uint64_t swar_load(const unsigned char *p) {
@@ -56,6 +106,18 @@ cdef extern from *:
     static inline size_t json_string_stop(const unsigned char *p, size_t n, int *high) {
         size_t i = 0;
         uint64_t seen = 0;
+    #if defined(__SSE2__) || (defined(__aarch64__) && defined(__ARM_NEON))
+        for (; i + 16 <= n; i += 16) {
+            unsigned high16, stop = vec16_string_stops(p + i, &high16);
+            if (stop) {
+                unsigned k = (unsigned)__builtin_ctz(stop);
+                seen |= high16 & ((1u << k) - 1);
+                *high = seen != 0;
+                return i + k;
+            }
+            seen |= high16;
+        }
+    #endif
     #if SWAR_WORDS
         for (; i + 8 <= n; i += 8) {
             uint64_t v = swar_load(p + i);
@@ -83,6 +145,13 @@ cdef extern from *:
      * json escapes (quote, backslash, below 0x20, 0x7f and above) in p[0:n], or n. */
     static inline size_t json_escape_stop(const unsigned char *p, size_t n) {
         size_t i = 0;
+    #if defined(__SSE2__) || (defined(__aarch64__) && defined(__ARM_NEON))
+        for (; i + 16 <= n; i += 16) {
+            unsigned stop = vec16_escape_stops(p + i);
+            if (stop)
+                return i + (unsigned)__builtin_ctz(stop);
+        }
+    #endif
     #if SWAR_WORDS
         for (; i + 8 <= n; i += 8) {
             uint64_t v = swar_load(p + i);

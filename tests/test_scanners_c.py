@@ -1,8 +1,10 @@
-"""The SWAR scanners' C (native/swar.pxd) on the machines it is built for: the host, and
-aarch64 and big-endian s390x under qemu when zig (the build's compiler) and qemu-user are
-at hand. tests/c/scanner_harness.c compares them with byte-at-a-time loops."""
+"""The scanners' C (native/swar.pxd) on the machines it is built for: the host (SSE2 and
+SWAR), and aarch64 (NEON and SWAR) and big-endian s390x (one byte at a time) under qemu
+when zig (the build's compiler) and qemu-user are at hand. tests/c/scanner_harness.c
+compares them with byte-at-a-time loops."""
 
 import os
+import platform
 import shutil
 import subprocess
 
@@ -39,11 +41,12 @@ def run(command, **kwargs):
 
 def test_host(source, tmp_path):
     run([os.environ.get("CC", "cc"), "-O2", "-o", str(tmp_path / "h"), str(source)])
-    assert "bad 0 swar 1" in run([str(tmp_path / "h")])
+    vector = {"x86_64": "sse2", "aarch64": "neon"}.get(platform.machine(), "none")
+    assert "bad 0 swar 1 vector " + vector in run([str(tmp_path / "h")])
 
 
-@pytest.mark.parametrize("target, qemu, path", [("aarch64-linux-musl", "qemu-aarch64-static", "swar 1"),
-                                                ("s390x-linux-musl", "qemu-s390x-static", "swar 0")])
+@pytest.mark.parametrize("target, qemu, path", [("aarch64-linux-musl", "qemu-aarch64-static", "swar 1 vector neon"),
+                                                ("s390x-linux-musl", "qemu-s390x-static", "swar 0 vector none")])
 def test_other_architectures(source, tmp_path, target, qemu, path):
     if not os.path.exists(ZIG) or not shutil.which(qemu):
         pytest.skip("needs the build's zig (.build-venv) and %s (apt-get install qemu-user-static)" % qemu)
