@@ -34,9 +34,12 @@ cdef extern from "Python.h":
     str PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     char *PyOS_double_to_string(double val, char format_code, int precision, int flags, int *ptype) except NULL
     double PyOS_string_to_double(const char *s, char **endptr, void *overflow_exception) except? -1.0
+    int PyGC_Disable()
+    int PyGC_Enable()
     int Py_DTSF_ADD_DOT_0
 
 DEF MAX_DEPTH = 200         # deeper values go to marshal (which tells a cycle from depth)
+DEF GC_PAUSE_MIN = 65536    # documents from this size on are decoded with the collector paused
 
 
 # -- the encoder ----------------------------------------------------------------------
@@ -575,9 +578,14 @@ cdef class Codec:
 
     cpdef object loads(self, bytes data):
         cdef Src src
+        cdef bint collecting = False
         src.p = <const unsigned char *>PyBytes_AS_STRING(data)
         src.n = PyBytes_GET_SIZE(data)
         src.i = 0
+        if src.n >= GC_PAUSE_MIN:
+            # A decoded document holds no cycle: the collector, which would run every few
+            # hundred containers (walking older objects too), runs once afterwards.
+            collecting = PyGC_Disable()
         try:
             value = read_value(&src, 0)
             skip_space(&src)
@@ -585,6 +593,9 @@ cdef class Codec:
                 return value
         except _LeftToMarshal:
             pass
+        finally:
+            if collecting:
+                PyGC_Enable()
         return self.slow_loads(data)  # the exact value, or marshal's error
 
     cpdef bytes dumps(self, value):
