@@ -36,6 +36,7 @@ cdef extern from "Python.h":
     double PyOS_string_to_double(const char *s, char **endptr, void *overflow_exception) except? -1.0
     int PyGC_Disable()
     int PyGC_Enable()
+    bint PyDict_Next(object d, Py_ssize_t *pos, PyObject **key, PyObject **value) noexcept
     int Py_DTSF_ADD_DOT_0
 
 DEF MAX_DEPTH = 200         # deeper values go to marshal (which tells a cycle from depth)
@@ -177,6 +178,9 @@ cdef bint write_value(ByteBuf *out, object value, int depth) except -1:
     """Appends value as JSON; False (with out partly written) for a value left to marshal."""
     cdef type kind = type(value)
     cdef bint first = True
+    cdef Py_ssize_t pos = 0
+    cdef PyObject *key
+    cdef PyObject *member
     if kind is str:
         write_str(out, <str>value)
     elif value is None:
@@ -192,16 +196,18 @@ cdef bint write_value(ByteBuf *out, object value, int depth) except -1:
     elif depth >= MAX_DEPTH:
         return False
     elif kind is dict:
+        # Borrowed references, no size check per step: nothing here runs Python code that
+        # could change the dict.
         buf_char(out, b'{')
-        for key, item in (<dict>value).items():
-            if type(key) is not str:
+        while PyDict_Next(value, &pos, &key, &member):
+            if type(<object>key) is not str:
                 return False
             if not first:
                 buf_put(out, b", ", 2)
             first = False
-            write_str(out, <str>key)
+            write_str(out, <str><object>key)
             buf_put(out, b": ", 2)
-            if not write_value(out, item, depth + 1):
+            if not write_value(out, <object>member, depth + 1):
                 return False
         buf_char(out, b'}')
     elif kind is list or kind is tuple:

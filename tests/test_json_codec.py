@@ -133,3 +133,10 @@ def test_a_large_decode_leaves_the_collector_as_it_found_it(marshal):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_dumps_of_dicts_with_deleted_members(marshal):
+    value = {"a": 1, "b": 2, "c": {"x": 1, "y": 2}}
+    del value["a"], value["c"]["x"]
+    value["d"] = [1]
+    assert marshal.event_codec.dumps(value) == json.dumps(value).encode()
