@@ -331,10 +331,11 @@ _DIRECT_READ = 262144  # bodies this large are received in place and events sent
 
 class _Conn:
     """Buffered reader over one accepted socket."""
-    __slots__ = ("sock", "buf", "cid", "thread")
+    __slots__ = ("sock", "buf", "cid", "thread", "scratch")
 
     def __init__(self, sock: socket.socket, cid: int):
         self.sock, self.buf, self.cid, self.thread = sock, bytearray(), cid, None
+        self.scratch = bytearray()
 
     def _fill(self, want: int = 65536) -> bool:
         try:
@@ -376,13 +377,15 @@ class _Conn:
         return data
 
     def _read_large(self, n: int) -> bytes:
-        """read_exact() of a large body: received in place (recv_into), one copy out; what
-        arrived past it stays buffered, as _fill() leaves it."""
-        out = bytearray(n + 65536)
+        """read_exact() of a large body: received in place (recv_into) into a buffer kept
+        for the connection's next large body, one copy out; what arrived past it stays
+        buffered, as _fill() leaves it."""
+        if len(self.scratch) < n + 65536:
+            self.scratch = bytearray(n + 65536)
         have = len(self.buf)
-        out[:have] = self.buf
+        self.scratch[:have] = self.buf
         self.buf.clear()
-        view = memoryview(out)
+        view = memoryview(self.scratch)
         while have < n:
             try:
                 got = self.sock.recv_into(view[have:])
