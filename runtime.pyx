@@ -630,7 +630,7 @@ cdef class RuntimeApiClient:
         else:
             content_type = answer.header(H_CONTENT_TYPE)
             inv.content_type = JSON_CONTENT_TYPE if content_type is None else content_type
-        inv.body = conn.body_bytes()
+        inv.body = conn.parser.take_body()  # a large body: the receive buffer itself, no copy
         conn.done()
         return inv
 
@@ -921,6 +921,7 @@ cdef class Contract:
                 event = self.loads(inv.body)
             except ValueError as error:
                 raise (<object>self).unmarshal_error(error) from None
+        inv.body = None  # the event's bytes live no longer than the handler holds them
         return self.handler(event, self.context_class(inv))
 
     cdef Response encode(self, result):

@@ -9,9 +9,10 @@ Sets up bench/.bench-venv/ (CPython 3.11.7, pinned bench/requirements.txt: awsla
 matplotlib) and re-runs itself in it; builds build/bench/dist/function.zip when missing or
 stale (bench/artifacts.py); then, interleaved over several rounds so that machine noise hits
 every runtime alike: cold starts (fresh process each), warm CPU and invocations/s with a
-small and a 1 MiB JSON event, the raw mode at 1 MiB, peak RSS. Writes
-bench/results/latest.md, latest.json and latest.png and prints the table and one PASS/FAIL
-line per target of issue 5.
+small event and two 1 MiB JSON events (bench/shapes.py: one long string, SQS-like records),
+the raw mode at 1 MiB, peak RSS, a 6 MB event; then the JSON codec alone against orjson
+(bench/codec_bench.py). Writes bench/results/latest.md, latest.json and latest.png and
+prints the table and one PASS/FAIL line per target (issue 5's and issue 15's).
 """
 
 import argparse
@@ -25,14 +26,16 @@ import zipfile
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 BASE_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python"
+SIX_MB = 6 * 1000 * 1000 - 4096   # an event under Lambda's 6 MB limit, with room for the envelope
 VENV = os.path.join(BENCH, ".bench-venv")
 VENV_PYTHON = os.path.join(VENV, "bin", "python")
 REQUIREMENTS = os.path.join(BENCH, "requirements.txt")
 RESULTS = os.path.join(BENCH, "results")
 
-PLANS = {  # rounds, cold starts per runtime per round, small events, 1 MiB events (per round)
-    "default": dict(rounds=6, cold=5, small=2000, big=50),
-    "quick": dict(rounds=2, cold=10, small=500, big=12),
+PLANS = {  # rounds, cold starts per runtime per round, small events, 1 MiB events of each shape
+    # (per round), 6 MB events (once), repeats of each codec timing
+    "default": dict(rounds=6, cold=5, small=2000, big=50, six=5, codec=30),
+    "quick": dict(rounds=2, cold=10, small=500, big=12, six=3, codec=10),
 }
 
 
@@ -83,10 +86,11 @@ def rotate(items, k):
     return items[k:] + items[:k]
 
 
-def measure_all(rts, plan, log):
+def measure_all(rts, plan, events, log):
+    """Cold starts and warm phases, interleaved over rounds; then the 6 MB event once per
+    runtime (a process of its own: small events, then the 6 MB ones)."""
     import measure
 
-    big = measure.big_event()
     names = ["bootstrap", "awslambdaric", "stdlib loop", "C loop (floor)"]
     cold = {n: [] for n in names}
     warm = {n: [] for n in names + ["bootstrap @raw"]}
@@ -98,15 +102,22 @@ def measure_all(rts, plan, log):
             for name in rotate(names, r + i):
                 cold[name].append(measure.cold_start(rts[name]))
         for name in rotate(names, r):
-            phases = [("small", measure.SMALL_EVENT, plan["small"]), ("big", big, plan["big"])]
+            phases = [("small", measure.SMALL_EVENT, plan["small"]), ("string", events["string"], plan["big"]),
+                      ("records", events["records"], plan["big"])]
             warm[name].append(measure.warm(rts[name], phases))
             if name == "bootstrap":
-                warm["bootstrap @raw"].append(measure.warm(rts["bootstrap @raw"], [("big", big, plan["big"])]))
+                warm["bootstrap @raw"].append(measure.warm(rts["bootstrap @raw"],
+                                                           [("string", events["string"], plan["big"])]))
         log("round %d/%d: %.1f s" % (r + 1, plan["rounds"], time.monotonic() - t0))
-    return cold, warm, len(big)
+    six = {}
+    for name in ("bootstrap", "awslambdaric"):
+        six[name] = measure.warm(rts[name], [("small", measure.SMALL_EVENT, 200),
+                                             ("six", events["six"], plan["six"])], timeout=300)
+    log("6 MB events: done")
+    return cold, warm, six
 
 
-def summarize(cold, warm):
+def summarize(cold, warm, six):
     med = statistics.median
     out = {}
     for name, samples in cold.items():
@@ -120,14 +131,19 @@ def summarize(cold, warm):
             "small_cpu_us": med(w["small"].cpu_us_per_inv for w in rounds),
             "small_cpu_us_stat": med(w["small"].cpu_seconds / w["small"].invocations * 1e6 for w in rounds),
             "small_inv_s": med(w["small"].inv_per_s for w in rounds),
-            "big_cpu_us": med(w["big"].cpu_us_per_inv for w in rounds),
-            "big_inv_s": med(w["big"].inv_per_s for w in rounds),
+            "string_cpu_us": med(w["string"].cpu_us_per_inv for w in rounds),
+            "string_inv_s": med(w["string"].inv_per_s for w in rounds),
+            "records_cpu_us": med(w["records"].cpu_us_per_inv for w in rounds),
+            "records_inv_s": med(w["records"].inv_per_s for w in rounds),
             "rss_small_mib": max(w["small"].peak_rss_kib for w in rounds) / 1024,
-            "rss_big_mib": max(w["big"].peak_rss_kib for w in rounds) / 1024,
+            # VmHWM after both 1 MiB phases: the peak over the process's life
+            "rss_big_mib": max(w["records"].peak_rss_kib for w in rounds) / 1024,
         }
     raw = warm["bootstrap @raw"]
-    out["bootstrap"]["raw_big_inv_s"] = med(w["big"].inv_per_s for w in raw)
-    out["bootstrap"]["raw_big_cpu_us"] = med(w["big"].cpu_us_per_inv for w in raw)
+    out["bootstrap"]["raw_string_inv_s"] = med(w["string"].inv_per_s for w in raw)
+    out["bootstrap"]["raw_string_cpu_us"] = med(w["string"].cpu_us_per_inv for w in raw)
+    for name, phases in six.items():
+        out[name]["rss_six_rise_mib"] = (phases["six"].peak_rss_kib - phases["small"].peak_rss_kib) / 1024
     return out
 
 
@@ -140,8 +156,10 @@ def main(argv=None):
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)   # let awslambdaric & co. cache bytecode
     sys.path.insert(0, BENCH)
     import artifacts
+    import codec_bench
     import measure
     import report
+    import shapes
 
     def log(text):
         print(text, file=sys.stderr, flush=True)
@@ -156,8 +174,12 @@ def main(argv=None):
             "stdlib loop": stdlib_zip_size()}
     ceiling = max(measure.mock_ceiling(plan["small"]) for _ in range(2))
     log("mock Runtime API ceiling: %.0f invocations/s" % ceiling)
-    cold, warm, big_size = measure_all(rts, plan, log)
-    results = summarize(cold, warm)
+    events = {"string": shapes.string_event(), "records": shapes.records_event(),
+              "six": shapes.string_event(SIX_MB)}
+    cold, warm, six = measure_all(rts, plan, events, log)
+    results = summarize(cold, warm, six)
+    codec = codec_bench.measure({"string": events["string"], "records": events["records"]}, plan["codec"])
+    log("codec timings: done")
     for name, size in zips.items():
         results[name]["zip_mb"] = size / 1e6
     command = "python bench/run.py" + (" --quick" if args.quick else "")
@@ -165,10 +187,12 @@ def main(argv=None):
         "command": command,
         "machine": artifacts.machine(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "plan": "%d rounds, %d cold starts per runtime, %d small + %d 1 MiB invocations per runtime per round"
+        "plan": "%d rounds, %d cold starts per runtime, %d small + %d of each 1 MiB event per runtime per round"
                 % (plan["rounds"], plan["rounds"] * plan["cold"], plan["small"], plan["big"]),
         "mock_ceiling": ceiling,
         "runtimes": results,
+        "codec": codec,
+        "six_mb": len(events["six"]),
         "build": build,
         "notes": [
             "bootstrap: build/bench/dist/function/bootstrap (`python build.py --src bench/handlers --handler "
@@ -184,11 +208,19 @@ def main(argv=None):
             "echoed, response and next GET /next in one write as the bootstrap sends them, no JSON, no "
             "context): what the kernel's loopback TCP and the mock cost per invocation with no runtime "
             "work at all. A reference, not a contender.",
-            "Small event: %d bytes (the Lambda console's hello-world); 1 MiB event: %d bytes of records "
-            "(bench/measure.py big_event). Raw mode: `@raw` echo.raw_handler, bytes in, bytes out."
-            % (len(measure.SMALL_EVENT), big_size),
-            "Peak RSS: VmHWM of the runtime process after the small-event phase (and after the 1 MiB phase), "
-            "max over rounds.",
+            "Small event: %d bytes (the Lambda console's hello-world); 1 MiB events (bench/shapes.py): "
+            "`string` %d bytes, {\"data\": base64}; `records` %d bytes of SQS-like records (escapes, raw "
+            "UTF-8 non-ASCII, numbers, bools, nulls, nesting). Raw mode: `@raw` echo.raw_handler with the "
+            "string event, bytes in, bytes out." % (len(measure.SMALL_EVENT), len(events["string"]),
+                                                   len(events["records"])),
+            "Peak RSS: VmHWM of the runtime process after the small-event phase (and after both 1 MiB phases), "
+            "max over rounds. 6 MB: a process of its own per runtime, 200 small events then %d string events "
+            "of %d bytes; the rise of VmHWM over the small-event phase, in MiB and in multiples of the event."
+            % (plan["six"], len(events["six"])),
+            "Codec (bench/codec_bench.py): decode (bytes -> value) and encode (value -> bytes, AWS's rules) "
+            "of each 1 MiB event in this process, the runtime's native/_lambda_json built as an extension "
+            "module, orjson %s as the anchor (it writes UTF-8 where AWS escapes: a lower bound), best of %d "
+            "calls, twice interleaved." % (codec_bench.orjson_version(), plan["codec"]),
             "Zip: bootstrap = function.zip; awslambdaric = a deflate-9 zip of `pip install --target python/ "
             "awslambdaric==4.2.2` (with its dependencies, no __pycache__), what a layer would need, WITHOUT "
             "the Python interpreter that a managed runtime provides; stdlib loop = the loop + handler only.",

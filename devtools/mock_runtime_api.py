@@ -326,12 +326,16 @@ def _error_response(status: int, message: str, error_type: str) -> _Response:
     return _json_response(status, {"errorMessage": message, "errorType": error_type})
 
 
+_DIRECT_READ = 262144  # bodies this large are received in place and events sent unjoined
+
+
 class _Conn:
     """Buffered reader over one accepted socket."""
-    __slots__ = ("sock", "buf", "cid", "thread")
+    __slots__ = ("sock", "buf", "cid", "thread", "scratch")
 
     def __init__(self, sock: socket.socket, cid: int):
         self.sock, self.buf, self.cid, self.thread = sock, bytearray(), cid, None
+        self.scratch = bytearray()
 
     def _fill(self, want: int = 65536) -> bool:
         try:
@@ -363,11 +367,36 @@ class _Conn:
                 return None
 
     def read_exact(self, n: int) -> bytes:
+        if n - len(self.buf) >= _DIRECT_READ:
+            return self._read_large(n)
         while len(self.buf) < n:
             if not self._fill(n - len(self.buf)):
                 raise _Closed()
         data = bytes(self.buf[:n])
         del self.buf[:n]
+        return data
+
+    def _read_large(self, n: int) -> bytes:
+        """read_exact() of a large body: received in place (recv_into) into a buffer kept
+        for the connection's next large body, one copy out; what arrived past it stays
+        buffered, as _fill() leaves it."""
+        if len(self.scratch) < n + 65536:
+            self.scratch = bytearray(n + 65536)
+        have = len(self.buf)
+        self.scratch[:have] = self.buf
+        self.buf.clear()
+        view = memoryview(self.scratch)
+        while have < n:
+            try:
+                got = self.sock.recv_into(view[have:])
+            except (ConnectionError, OSError):
+                got = 0
+            if not got:
+                raise _Closed()
+            have += got
+        self.buf += view[n:have]
+        data = bytes(view[:n])
+        view.release()
         return data
 
     def read_line(self, limit: int = 65536) -> bytes:
@@ -399,6 +428,20 @@ class _Conn:
     def send(self, data: bytes) -> bool:
         try:
             self.sock.sendall(data)
+            return True
+        except OSError:
+            return False
+
+    def send_parts(self, head: bytes, body: bytes) -> bool:
+        """send(head + body) without joining them (a large event is not copied)."""
+        if len(body) < _DIRECT_READ:
+            return self.send(head + body)
+        try:
+            sent = self.sock.sendmsg([head, body])
+            if sent < len(head):
+                self.sock.sendall(head[sent:])
+                sent = len(head)
+            self.sock.sendall(memoryview(body)[sent - len(head):])
             return True
         except OSError:
             return False
@@ -478,15 +521,10 @@ def _read_body(conn: _Conn, headers: dict, rec: Result) -> None:
 # --------------------------------------------------------------------------- events
 
 class _Event:
-    __slots__ = ("request_id", "response", "wire")
+    __slots__ = ("request_id", "response")
 
     def __init__(self, request_id: str, response: _Response):
-        self.request_id, self.response, self.wire = request_id, response, None
-
-    def serialized(self) -> bytes:
-        if self.wire is None:
-            self.wire = self.response.serialize()
-        return self.wire
+        self.request_id, self.response = request_id, response
 
 
 def _event_body(event: Any) -> bytes:
@@ -950,7 +988,7 @@ class MockRuntimeAPI:
                 return False
             self._record(rec)
             if isinstance(resp, _Event):
-                data = resp.serialized()
+                return conn.send_parts(resp.response.head(), resp.response.wire_body()) and not close
             else:
                 data = _OK_WIRE if resp is _OK else resp.serialize()
             return conn.send(data) and not close

@@ -18,7 +18,13 @@ cdef enum:  # KnownHeader: indexes of KNOWN_HEADER_NAMES
     KNOWN_COUNT = 13
 
 
+from cpython.ref cimport PyObject
+
+
 cdef class ResponseParser:
+    cdef PyObject *store          # the bytes object buf lies in (see take_body())
+    cdef PyObject *lent           # the last large body's buffer, kept for the next one
+    cdef Py_ssize_t lent_cap
     cdef char *buf
     cdef Py_ssize_t cap           # allocated bytes
     cdef Py_ssize_t start         # first byte of the message being parsed
@@ -54,11 +60,15 @@ cdef class ResponseParser:
     cdef bint _move_chunk_data(self) except -1
     cdef bint _parse_trailers(self) except -1
 
+    cdef int _new_store(self, Py_ssize_t cap) except -1
+    cdef void _shifted(self, Py_ssize_t shift) noexcept
+    cdef void _take_back_lent(self, Py_ssize_t n) noexcept
     cdef char *reserve(self, Py_ssize_t n) except NULL
     cdef void commit(self, Py_ssize_t n) noexcept
     cdef int parse(self) except -1
     cdef int finish_at_eof(self) except -1
     cdef const char *body_ptr(self) noexcept
+    cpdef bytes take_body(self)
     cdef dict headers_dict(self)
     cdef str header(self, int which)
     cdef bint header_is(self, int which, const char *value, Py_ssize_t n) except -1

@@ -22,14 +22,20 @@ body ends up contiguous at body_start and no second buffer is needed.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.ref cimport PyObject, Py_XDECREF
 from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeLatin1, PyUnicode_GET_LENGTH
-from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memchr, memcmp, memcpy, memmove
 
 from asciichars cimport hex_digit
+from lentbytes cimport LEND_MAX, lend, returned
 
 cdef extern from "string.h" nogil:
     void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen)
+
+cdef extern from "Python.h":
+    PyObject *PyBytes_FromStringAndSize_raw "PyBytes_FromStringAndSize"(const char *s, Py_ssize_t n) except NULL
+    char *PyBytes_AS_STRING_raw "PyBytes_AS_STRING"(PyObject *o) noexcept
+    int _PyBytes_Resize(PyObject **o, Py_ssize_t n) except -1
 
 
 class HttpProtocolError(Exception):
@@ -41,6 +47,8 @@ class IncompleteResponse(HttpProtocolError):
 
 
 DEF INITIAL_CAPACITY = 65536
+DEF HAND_OVER_MIN = 262144          # bodies from this size on are handed over in the buffer: take_body()
+DEF MAX_BODY_AT_ONCE = 16777216     # room for a body up to this size is made in one growth
 DEF MAX_HEADER_NAME = 256           # longer names are refused
 DEF MAX_CHUNK_SIZE_DIGITS = 15      # 16**15 bytes: far past any limit, never overflows
 
@@ -209,16 +217,24 @@ cdef bint contains_ci(const char *value, Py_ssize_t n, const char *token, Py_ssi
 cdef class ResponseParser:
 
     def __cinit__(self, Py_ssize_t max_head=DEFAULT_MAX_HEAD, Py_ssize_t max_body=DEFAULT_MAX_BODY):
-        self.buf = <char *>malloc(INITIAL_CAPACITY)
-        if self.buf == NULL:
-            raise MemoryError()
-        self.cap = INITIAL_CAPACITY
+        self._new_store(INITIAL_CAPACITY)
         self.max_head = max_head
         self.max_body = max_body
         self._reset_message()
 
     def __dealloc__(self):
-        free(self.buf)
+        Py_XDECREF(self.store)
+        Py_XDECREF(self.lent)
+
+    cdef int _new_store(self, Py_ssize_t cap) except -1:
+        """An empty buffer of cap bytes (the old one is the caller's)."""
+        self.store = NULL
+        self.buf = NULL
+        self.cap = 0
+        self.store = PyBytes_FromStringAndSize_raw(NULL, cap)
+        self.buf = PyBytes_AS_STRING_raw(self.store)
+        self.cap = cap
+        return 0
 
     cdef void _reset_message(self) noexcept:
         self.state = HEAD
@@ -236,30 +252,64 @@ cdef class ResponseParser:
     # -- buffer ------------------------------------------------------------------
 
     cdef char *reserve(self, Py_ssize_t n) except NULL:
-        """Room for at least n more bytes at buf + end (compacting or growing)."""
+        """Room for at least n more bytes at buf + end (compacting or growing). Once a
+        Content-Length head is in, the room is for the whole body: one growth, not a doubling
+        per recv()."""
         cdef Py_ssize_t shift, new_cap
-        cdef char *new_buf
+        cdef Py_ssize_t body_rest = self.remaining - (self.end - self.pos) if self.state == BODY_LENGTH else 0
+        cdef bint exact = n < body_rest <= MAX_BODY_AT_ONCE
+        if exact:
+            n = body_rest
+            if self.lent != NULL:
+                self._take_back_lent(n)
         if self.cap - self.end >= n:
             return self.buf + self.end
         if self.start > 0:
             shift = self.start
             memmove(self.buf, self.buf + shift, self.end - shift)
-            self.start -= shift
-            self.end -= shift
-            self.pos -= shift
-            self.head_scan -= shift
-            if self.body_start >= shift:
-                self.body_start -= shift
+            self._shifted(shift)
         if self.cap - self.end < n:
             new_cap = self.cap
             while new_cap - self.end < n:
                 new_cap *= 2
-            new_buf = <char *>realloc(self.buf, new_cap)
-            if new_buf == NULL:
-                raise MemoryError()
-            self.buf = new_buf
+            if exact:
+                new_cap = self.end + n + n // 8  # the slack lets a somewhat larger body reuse it
+            try:
+                _PyBytes_Resize(&self.store, new_cap)  # realloc: large ones move pages, not bytes
+            except MemoryError:
+                self._new_store(INITIAL_CAPACITY)    # the failed resize freed the old one
+                self.start = self.end = 0
+                self._reset_message()
+                raise
+            self.buf = PyBytes_AS_STRING_raw(self.store)
             self.cap = new_cap
         return self.buf + self.end
+
+    cdef void _shifted(self, Py_ssize_t shift) noexcept:
+        """The message's bytes moved down by shift: the offsets follow."""
+        self.start -= shift
+        self.end -= shift
+        self.pos -= shift
+        self.head_scan -= shift
+        if self.body_start >= shift:
+            self.body_start -= shift
+
+    cdef void _take_back_lent(self, Py_ssize_t n) noexcept:
+        """Before growing for a large body: the buffer the last large body was lent in
+        becomes the buffer again when its event is gone and it fits (not more than about
+        twice the need); else it goes."""
+        cdef Py_ssize_t held = self.end - self.start
+        cdef PyObject *lent = self.lent
+        self.lent = NULL
+        if returned(lent) and held + n <= self.lent_cap <= 2 * (held + n) + INITIAL_CAPACITY:
+            memcpy(PyBytes_AS_STRING_raw(lent), self.buf + self.start, held)
+            self._shifted(self.start)
+            Py_XDECREF(self.store)
+            self.store = lent
+            self.buf = PyBytes_AS_STRING_raw(lent)
+            self.cap = self.lent_cap
+        else:
+            Py_XDECREF(lent)
 
     cdef void commit(self, Py_ssize_t n) noexcept:
         self.end += n
@@ -569,6 +619,43 @@ cdef class ResponseParser:
     cdef const char *body_ptr(self) noexcept:
         return self.buf + self.body_start
 
+    cpdef bytes take_body(self):
+        """The finished message's body as bytes, after every header was read: next is
+        consume(). A large body is not copied: it is moved down over the head in the receive
+        buffer, which is handed over as the bytes, and the parser goes on in a fresh small
+        buffer (with any bytes received past the message). Up to LEND_MAX the buffer is lent
+        (lentbytes.pxd): the next large body lands in it again, with no new allocation; a
+        larger one (an outlier) is shrunk to fit and given for good, so its memory goes when
+        the event does."""
+        cdef PyObject *full
+        cdef Py_ssize_t tail = self.end - self.pos, full_cap = self.cap
+        cdef bytes body
+        if self.body_len < HAND_OVER_MIN or self.state != DONE:
+            return PyBytes_FromStringAndSize(self.buf + self.body_start, self.body_len)
+        full = self.store
+        self._new_store(tail if tail > INITIAL_CAPACITY else INITIAL_CAPACITY)
+        memcpy(self.buf, PyBytes_AS_STRING_raw(full) + self.pos, tail)
+        memmove(PyBytes_AS_STRING_raw(full), PyBytes_AS_STRING_raw(full) + self.body_start, self.body_len)
+        # The message now takes no room: consume() goes on at the bytes past it.
+        self.start = self.pos = self.head_scan = 0
+        self.end = tail
+        if full_cap <= LEND_MAX:
+            # Lent, not given: the next large body is received into it once this event is
+            # gone (see _take_back_lent()).
+            Py_XDECREF(self.lent)
+            self.lent = full
+            self.lent_cap = full_cap
+            body = lend(full, self.body_len)
+            self.body_start = self.body_len = 0
+            return body
+        try:
+            _PyBytes_Resize(&full, self.body_len)  # shrinks in place
+        finally:
+            self.body_start = self.body_len = 0
+        body = <bytes>full
+        Py_XDECREF(full)  # body holds the one reference
+        return body
+
     cdef void consume(self) noexcept:
         """Drops the finished response; the next one starts at the following byte."""
         self.start = self.pos
@@ -582,8 +669,8 @@ cdef class ResponseParser:
         """The next complete Response, or None if more bytes are needed."""
         if not self.parse():
             return None
-        response = Response(self.status, self.headers_dict(), self.trailers, self.body(), self.keep_alive,
-                            self.known_headers())
+        headers, known = self.headers_dict(), self.known_headers()
+        response = Response(self.status, headers, self.trailers, self.take_body(), self.keep_alive, known)
         self.consume()
         return response
 

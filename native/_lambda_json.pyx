@@ -11,27 +11,36 @@ type, a subclass, nesting past MAX_DEPTH, a cycle; on input NaN/Infinity, a numb
 18 digits, nesting past MAX_DEPTH, a lone surrogate escape, an error.
 """
 
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Free
-from cpython.unicode cimport (PyUnicode_1BYTE_DATA, PyUnicode_DecodeLatin1, PyUnicode_DecodeUTF8,
-                              PyUnicode_GET_LENGTH)
+from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeUTF8, PyUnicode_GET_LENGTH
 from libc.math cimport isfinite
 from libc.string cimport memcmp, memcpy, strlen
 
 from asciichars cimport hex_digit
-from bytebuf cimport ByteBuf, buf_char, buf_decimal, buf_free, buf_init, buf_put
+from bytebuf cimport (ByteBuf, buf_adopt, buf_bytes, buf_char, buf_decimal, buf_free, buf_init, buf_put,
+                     buf_release, buf_reserve)
+from cpython.ref cimport PyObject, Py_XDECREF
+from lentbytes cimport LEND_MAX, lend, returned
+from floatfmt cimport float_from_decimal, float_repr_short
+from swar cimport json_escape_stop, json_string_stop
 
 cdef extern from "Python.h":
-    bint PyUnicode_IS_ASCII(object o)
     int PyUnicode_KIND(object o)
+    int PyUnicode_1BYTE_KIND
     void *PyUnicode_DATA(object o)
     Py_UCS4 PyUnicode_READ(int kind, void *data, Py_ssize_t index)
+    str PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     char *PyOS_double_to_string(double val, char format_code, int precision, int flags, int *ptype) except NULL
     double PyOS_string_to_double(const char *s, char **endptr, void *overflow_exception) except? -1.0
+    int PyGC_Disable()
+    int PyGC_Enable()
+    bint PyDict_Next(object d, Py_ssize_t *pos, PyObject **key, PyObject **value) noexcept
     int Py_DTSF_ADD_DOT_0
 
 DEF MAX_DEPTH = 200         # deeper values go to marshal (which tells a cycle from depth)
+DEF GC_PAUSE_MIN = 65536    # documents from this size on are decoded with the collector paused
 
 
 # -- the encoder ----------------------------------------------------------------------
@@ -39,15 +48,14 @@ DEF MAX_DEPTH = 200         # deeper values go to marshal (which tells a cycle f
 cdef const char *HEX = b"0123456789abcdef"
 
 
-cdef int put_hex4(ByteBuf *out, unsigned int code) except -1:
-    cdef char esc[6]
-    esc[0] = b'\\'
-    esc[1] = b'u'
-    esc[2] = HEX[(code >> 12) & 15]
-    esc[3] = HEX[(code >> 8) & 15]
-    esc[4] = HEX[(code >> 4) & 15]
-    esc[5] = HEX[code & 15]
-    return buf_put(out, esc, 6)
+cdef inline char *put_hex4(char *w, unsigned int code) noexcept:
+    w[0] = b'\\'
+    w[1] = b'u'
+    w[2] = HEX[(code >> 12) & 15]
+    w[3] = HEX[(code >> 8) & 15]
+    w[4] = HEX[(code >> 4) & 15]
+    w[5] = HEX[code & 15]
+    return w + 6
 
 
 # JSON's two-character escapes: ESCAPED[c] is the letter after the backslash for character
@@ -70,48 +78,70 @@ cdef void fill_escape_tables() noexcept:
 
 fill_escape_tables()
 
+DEF MAX_ESCAPE = 12         # a surrogate pair: two \\uXXXX
 
-cdef int put_escape(ByteBuf *out, unsigned int code) except -1:
-    """One character outside ' '..'~' (or a quote or backslash), as json's ASCII encoder
-    writes it: a short escape, else \\uXXXX, a surrogate pair past the BMP."""
-    cdef char short[2]
+
+cdef inline char *put_escape(char *w, unsigned int code) noexcept:
+    """One character outside ' '..'~' (or a quote or backslash) at w, as json's ASCII encoder
+    writes it: a short escape, else \\uXXXX, a surrogate pair past the BMP. Returns the end."""
     if code < 128 and ESCAPED[code]:
-        short[0] = b'\\'
-        short[1] = <char>ESCAPED[code]
-        return buf_put(out, short, 2)
+        w[0] = b'\\'
+        w[1] = <char>ESCAPED[code]
+        return w + 2
     if code >= 0x10000:
         code -= 0x10000
-        put_hex4(out, 0xd800 | ((code >> 10) & 0x3ff))
+        w = put_hex4(w, 0xd800 | ((code >> 10) & 0x3ff))
         code = 0xdc00 | (code & 0x3ff)
-    return put_hex4(out, code)
+    return put_hex4(w, code)
+
+
+cdef int write_narrow(ByteBuf *out, const unsigned char *text, Py_ssize_t n) except -1:
+    """A one-byte-per-character string (ASCII or Latin-1): the runs between escapes found a
+    word at a time and copied whole."""
+    cdef Py_ssize_t i = 0, run
+    cdef char *w
+    while True:
+        run = json_escape_stop(text + i, n - i)
+        buf_put(out, <const char *>text + i, run)
+        i += run
+        if i >= n:
+            return 0
+        w = buf_reserve(out, MAX_ESCAPE)
+        out.len = put_escape(w, text[i]) - out.data
+        i += 1
+
+
+DEF WIDE_BLOCK = 256        # characters per room reservation
+
+
+cdef int write_wide(ByteBuf *out, int kind, void *data, Py_ssize_t n) except -1:
+    """A two- or four-byte-per-character string, into room reserved a block at a time."""
+    cdef Py_ssize_t i = 0, end
+    cdef unsigned int c
+    cdef char *w
+    while i < n:
+        end = i + WIDE_BLOCK if n - i > WIDE_BLOCK else n
+        w = buf_reserve(out, MAX_ESCAPE * (end - i))
+        while i < end:
+            c = <unsigned int>PyUnicode_READ(kind, data, i)
+            i += 1
+            if 32 <= c <= 126 and c != 34 and c != 92:
+                w[0] = <char>c
+                w += 1
+            else:
+                w = put_escape(w, c)
+        out.len = w - out.data
+    return 0
 
 
 cdef int write_str(ByteBuf *out, str s) except -1:
-    cdef Py_ssize_t i, run = 0, n = PyUnicode_GET_LENGTH(s)
-    cdef const unsigned char *ascii
-    cdef int kind
-    cdef void *data
-    cdef unsigned int c
-    buf_put(out, b'"', 1)
-    if PyUnicode_IS_ASCII(s):
-        ascii = PyUnicode_1BYTE_DATA(s)
-        for i in range(n):
-            c = ascii[i]
-            if c < 32 or c > 126 or c == 34 or c == 92:
-                buf_put(out, <const char *>ascii + run, i - run)
-                put_escape(out, c)
-                run = i + 1
-        buf_put(out, <const char *>ascii + run, n - run)
+    cdef int kind = PyUnicode_KIND(s)
+    buf_char(out, b'"')
+    if kind == PyUnicode_1BYTE_KIND:
+        write_narrow(out, PyUnicode_1BYTE_DATA(s), PyUnicode_GET_LENGTH(s))
     else:
-        kind = PyUnicode_KIND(s)
-        data = PyUnicode_DATA(s)
-        for i in range(n):
-            c = <unsigned int>PyUnicode_READ(kind, data, i)
-            if 32 <= c <= 126 and c != 34 and c != 92:
-                buf_char(out, <char>c)
-            else:
-                put_escape(out, c)
-    return buf_put(out, b'"', 1)
+        write_wide(out, kind, PyUnicode_DATA(s), PyUnicode_GET_LENGTH(s))
+    return buf_char(out, b'"')
 
 
 cdef int write_int(ByteBuf *out, object value) except -1:
@@ -128,6 +158,10 @@ cdef int write_int(ByteBuf *out, object value) except -1:
 
 cdef int write_float(ByteBuf *out, double value) except -1:
     cdef char *text
+    cdef char short[48]
+    cdef int n = float_repr_short(value, short)
+    if n:
+        return buf_put(out, short, n)
     if not isfinite(value):
         if value != value:
             return buf_put(out, b"NaN", 3)
@@ -144,6 +178,9 @@ cdef bint write_value(ByteBuf *out, object value, int depth) except -1:
     """Appends value as JSON; False (with out partly written) for a value left to marshal."""
     cdef type kind = type(value)
     cdef bint first = True
+    cdef Py_ssize_t pos = 0
+    cdef PyObject *key
+    cdef PyObject *member
     if kind is str:
         write_str(out, <str>value)
     elif value is None:
@@ -159,16 +196,18 @@ cdef bint write_value(ByteBuf *out, object value, int depth) except -1:
     elif depth >= MAX_DEPTH:
         return False
     elif kind is dict:
+        # Borrowed references, no size check per step: nothing here runs Python code that
+        # could change the dict.
         buf_char(out, b'{')
-        for key, item in (<dict>value).items():
-            if type(key) is not str:
+        while PyDict_Next(value, &pos, &key, &member):
+            if type(<object>key) is not str:
                 return False
             if not first:
                 buf_put(out, b", ", 2)
             first = False
-            write_str(out, <str>key)
+            write_str(out, <str><object>key)
             buf_put(out, b": ", 2)
-            if not write_value(out, item, depth + 1):
+            if not write_value(out, <object>member, depth + 1):
                 return False
         buf_char(out, b'}')
     elif kind is list or kind is tuple:
@@ -296,45 +335,72 @@ cdef list read_array(Src *s, int depth):
             return result
 
 
+cdef inline bint at_digit(Src *s) noexcept:
+    return s.i < s.n and b'0' <= s.p[s.i] <= b'9'
+
+
 cdef object read_number(Src *s):
-    """-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: an int of at most 18 digits, or a float
-    read by the same routine as float() (json's own)."""
+    """-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: an int of at most 18 digits, or a float:
+    made from its digits when they are exact (floatfmt.pxd), else read by the same routine as
+    float() (json's own)."""
     cdef Py_ssize_t start = s.i, digits = 0
-    cdef long long value = 0
-    cdef bint negative = False, is_float = False
+    cdef unsigned long long mantissa = 0   # the first 19 significant digits
+    cdef int significant = 0, exponent = 0, exp_value = 0
+    cdef bint negative = False, is_float = False, exp_negative = False
+    cdef unsigned char d
+    cdef double value
     cdef char text[64]
     if s.p[s.i] == b'-':
         negative = True
         s.i += 1
-    if s.i >= s.n or not (b'0' <= s.p[s.i] <= b'9'):
+    if not at_digit(s):
         raise _LeftToMarshal()  # "-Infinity", or an error
     if s.p[s.i] == b'0':
         s.i += 1
         digits = 1
     else:
-        while s.i < s.n and b'0' <= s.p[s.i] <= b'9':
-            value = value * 10 + (s.p[s.i] - 48) if digits < 18 else value
+        while at_digit(s):
+            if significant < 19:
+                mantissa = mantissa * 10 + (s.p[s.i] - 48)
+            else:
+                exponent += 1
+            significant += 1
             digits += 1
             s.i += 1
     if s.i < s.n and s.p[s.i] == b'.':
         is_float = True
         s.i += 1
-        if s.i >= s.n or not (b'0' <= s.p[s.i] <= b'9'):
+        if not at_digit(s):
             raise _LeftToMarshal()
-        while s.i < s.n and b'0' <= s.p[s.i] <= b'9':
+        while at_digit(s):
+            d = s.p[s.i] - 48
+            if significant < 19 and (significant > 0 or d != 0):
+                mantissa = mantissa * 10 + d
+                significant += 1
+                exponent -= 1
+            elif significant == 0:
+                exponent -= 1          # a leading zero of the fraction
+            else:
+                significant += 1       # past 19 digits: not exact, read the long way
             s.i += 1
     if s.i < s.n and (s.p[s.i] == b'e' or s.p[s.i] == b'E'):
         is_float = True
         s.i += 1
         if s.i < s.n and (s.p[s.i] == b'+' or s.p[s.i] == b'-'):
+            exp_negative = s.p[s.i] == b'-'
             s.i += 1
-        if s.i >= s.n or not (b'0' <= s.p[s.i] <= b'9'):
+        if not at_digit(s):
             raise _LeftToMarshal()
-        while s.i < s.n and b'0' <= s.p[s.i] <= b'9':
+        while at_digit(s):
+            if exp_value < 100000:
+                exp_value = exp_value * 10 + (s.p[s.i] - 48)
             s.i += 1
+        exponent += -exp_value if exp_negative else exp_value
     if not is_float:
         if digits > 18:
             raise _LeftToMarshal()
+        return -<long long>mantissa if negative else <long long>mantissa
+    if significant <= 15 and float_from_decimal(mantissa, exponent, &value):
         return -value if negative else value
     if s.i - start >= <Py_ssize_t>sizeof(text):
         raise _LeftToMarshal()
@@ -343,28 +409,31 @@ cdef object read_number(Src *s):
     return PyOS_string_to_double(text, NULL, NULL)
 
 
+cdef inline str ascii_str(const unsigned char *text, Py_ssize_t n):
+    """ASCII bytes as a str: allocated and copied, with no second scan."""
+    cdef str result = PyUnicode_New(n, 127)
+    memcpy(PyUnicode_1BYTE_DATA(result), text, n)
+    return result
+
+
 cdef str read_string(Src *s):
-    """The string whose opening quote was just passed. Without escapes it is decoded where it
-    lies (ASCII or UTF-8); with them, unescaped into a UTF-8 copy first."""
-    cdef Py_ssize_t start = s.i
-    cdef bint ascii = True
-    cdef unsigned char c
-    while s.i < s.n:
-        c = s.p[s.i]
-        if c == b'"':
-            s.i += 1
-            if ascii:
-                return PyUnicode_DecodeLatin1(<const char *>s.p + start, s.i - 1 - start, NULL)
-            return decode_utf8(<const char *>s.p + start, s.i - 1 - start)
-        if c == b'\\':
-            s.i = start
-            return read_escaped_string(s)
-        if c < 32:
-            raise _LeftToMarshal()  # a raw control character: an error in strict JSON
-        if c >= 128:
-            ascii = False
+    """The string whose opening quote was just passed. Without escapes it is made from the
+    bytes where they lie (ASCII copied, else decoded as UTF-8); with them, unescaped into a
+    copy first. The scan for its end goes a word at a time."""
+    cdef Py_ssize_t start = s.i, n
+    cdef int high = 0
+    n = json_string_stop(s.p + start, s.n - start, &high)
+    s.i = start + n
+    if s.i >= s.n:
+        raise _LeftToMarshal()  # unterminated
+    if s.p[s.i] == b'"':
         s.i += 1
-    raise _LeftToMarshal()  # unterminated
+        if high:
+            return decode_utf8(<const char *>s.p + start, n)
+        return ascii_str(s.p + start, n)
+    if s.p[s.i] == b'\\':
+        return read_escaped_string(s, start, high)
+    raise _LeftToMarshal()  # a raw control character: an error in strict JSON
 
 
 DEF KEY_CACHE_SIZE = 256     # a power of two
@@ -391,7 +460,7 @@ cdef str read_key(Src *s):
             if (cached is not None and PyUnicode_GET_LENGTH(cached) == n
                     and memcmp(PyUnicode_1BYTE_DATA(cached), s.p + start, n) == 0):
                 return <str>cached
-            key = PyUnicode_DecodeLatin1(<const char *>s.p + start, n, NULL)
+            key = ascii_str(s.p + start, n)
             key_cache[slot] = key
             return key
         if c == b'\\' or c < 32 or c >= 128:
@@ -442,42 +511,58 @@ cdef int put_utf8(ByteBuf *out, unsigned int code) except -1:
     return buf_put(out, b, 4)
 
 
-cdef str read_escaped_string(Src *s):
-    cdef ByteBuf out
+cdef int read_escape(Src *s, ByteBuf *out) except -1:
+    """The escape after a backslash (s.i past it) appended to out as UTF-8; returns 1 if that
+    is not ASCII."""
     cdef unsigned char c
     cdef unsigned int code, low
+    if s.i >= s.n:
+        raise _LeftToMarshal()
+    c = s.p[s.i]
+    s.i += 1
+    if c < 128 and UNESCAPED[c]:
+        buf_char(out, <char>UNESCAPED[c])
+        return 0
+    if c != b'u':
+        raise _LeftToMarshal()
+    code = hex4(s)
+    if 0xd800 <= code <= 0xdbff and s.n - s.i >= 6 and s.p[s.i] == b'\\' and s.p[s.i + 1] == b'u':
+        s.i += 2
+        low = hex4(s)
+        if not 0xdc00 <= low <= 0xdfff:
+            raise _LeftToMarshal()  # json keeps both as they are
+        code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00)
+    elif 0xd800 <= code <= 0xdfff:
+        raise _LeftToMarshal()  # a lone surrogate: not UTF-8, json keeps it
+    put_utf8(out, code)
+    return code >= 0x80
+
+
+cdef str read_escaped_string(Src *s, Py_ssize_t start, int high):
+    """A string with escapes: s.p[start:s.i] is its first run, s.i at a backslash. Runs are
+    copied whole, escapes unescaped, into a UTF-8 copy."""
+    cdef ByteBuf out
+    cdef Py_ssize_t n
+    cdef int run_high = 0
     buf_init(&out)
     try:
-        while s.i < s.n:
-            c = s.p[s.i]
-            s.i += 1
-            if c == b'"':
-                return decode_utf8(out.data, out.len)
-            if c < 32:
-                raise _LeftToMarshal()
-            if c != b'\\':
-                buf_char(&out, <char>c)
-                continue
+        buf_put(&out, <const char *>s.p + start, s.i - start)
+        while True:
+            s.i += 1  # the backslash
+            high |= read_escape(s, &out)
+            n = json_string_stop(s.p + s.i, s.n - s.i, &run_high)
+            high |= run_high
+            buf_put(&out, <const char *>s.p + s.i, n)
+            s.i += n
             if s.i >= s.n:
-                break
-            c = s.p[s.i]
-            s.i += 1
-            if c < 128 and UNESCAPED[c]:
-                buf_char(&out, <char>UNESCAPED[c])
-            elif c == b'u':
-                code = hex4(s)
-                if 0xd800 <= code <= 0xdbff and s.n - s.i >= 6 and s.p[s.i] == b'\\' and s.p[s.i + 1] == b'u':
-                    s.i += 2
-                    low = hex4(s)
-                    if not 0xdc00 <= low <= 0xdfff:
-                        raise _LeftToMarshal()  # json keeps both as they are
-                    code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00)
-                elif 0xd800 <= code <= 0xdfff:
-                    raise _LeftToMarshal()  # a lone surrogate: not UTF-8, json keeps it
-                put_utf8(&out, code)
-            else:
-                raise _LeftToMarshal()
-        raise _LeftToMarshal()  # unterminated
+                raise _LeftToMarshal()  # unterminated
+            if s.p[s.i] == b'"':
+                s.i += 1
+                if high:
+                    return decode_utf8(out.data, out.len)
+                return ascii_str(<const unsigned char *>out.data, out.len)
+            if s.p[s.i] != b'\\':
+                raise _LeftToMarshal()  # a raw control character
     finally:
         buf_free(&out)
 
@@ -485,6 +570,12 @@ cdef str read_escaped_string(Src *s):
 cdef class Codec:
     """loads(bytes) -> value and dumps(value) -> bytes, as marshal.loads/dumps would."""
     cdef object slow_loads, slow_dumps
+    cdef Py_ssize_t large_hint   # a result past the stack starts this big (see dumps())
+    cdef PyObject *spare         # the last large result's buffer, lent (lentbytes.pxd)
+    cdef Py_ssize_t spare_cap
+
+    def __dealloc__(self):
+        Py_XDECREF(self.spare)
 
     def __cinit__(self, slow_loads, slow_dumps):
         """slow_loads(bytes) and slow_dumps(value) -> str: the full rules, errors included."""
@@ -493,9 +584,14 @@ cdef class Codec:
 
     cpdef object loads(self, bytes data):
         cdef Src src
+        cdef bint collecting = False
         src.p = <const unsigned char *>PyBytes_AS_STRING(data)
         src.n = PyBytes_GET_SIZE(data)
         src.i = 0
+        if src.n >= GC_PAUSE_MIN:
+            # A decoded document holds no cycle: the collector, which would run every few
+            # hundred containers (walking older objects too), runs once afterwards.
+            collecting = PyGC_Disable()
         try:
             value = read_value(&src, 0)
             skip_space(&src)
@@ -503,14 +599,58 @@ cdef class Codec:
                 return value
         except _LeftToMarshal:
             pass
+        finally:
+            if collecting:
+                PyGC_Enable()
         return self.slow_loads(data)  # the exact value, or marshal's error
 
     cpdef bytes dumps(self, value):
         cdef ByteBuf out
+        cdef Py_ssize_t n
         buf_init(&out)
+        # A large result starts at the size of the last one (and a little more): results
+        # repeat in size, and one allocation leaves no trail of doubled, freed buffers.
+        # When the last one's buffer is free again and of that size, it is that buffer.
+        out.heap_start = self.large_hint
+        if self.spare != NULL:
+            self.take_back_spare(&out)
         try:
             if write_value(&out, value, 0):
-                return PyBytes_FromStringAndSize(out.data, out.len)
+                if out.heap == NULL:
+                    return buf_bytes(&out)
+                self.large_hint = out.len + out.len // 8
+                if out.cap > LEND_MAX:
+                    return buf_bytes(&out)  # an outlier: shrunk to fit, given for good
+                n = out.len
+                self.spare_cap = out.cap
+                self.spare = buf_release(&out)
+                return lend(self.spare, n)  # the buffer it was written in: no copy
         finally:
             buf_free(&out)
         return (<str>self.slow_dumps(value)).encode("utf-8")  # the exact result, or marshal's error
+
+    cdef void take_back_spare(self, ByteBuf *out) noexcept:
+        """out starts in the spare buffer if nobody holds its last result any more and it is
+        the expected size (no more than about twice it); else the spare goes."""
+        cdef PyObject *spare = self.spare
+        cdef Py_ssize_t want = self.large_hint
+        self.spare = NULL
+        if returned(spare) and want <= self.spare_cap <= 2 * want + 65536:
+            buf_adopt(out, spare, self.spare_cap)
+        else:
+            Py_XDECREF(spare)
+
+
+def _scan(bytes data, Py_ssize_t start, bint escape):
+    """Tests only: the scanners of native/swar.pxd on data[start:], read in place (so that
+    start moves the scan against the 8-byte boundaries). escape: json_escape_stop (offset);
+    else json_string_stop ((offset, non-ASCII seen before it))."""
+    cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(data) + start
+    cdef size_t n = PyBytes_GET_SIZE(data) - start
+    cdef int high = 0
+    if not 0 <= start <= PyBytes_GET_SIZE(data):
+        raise ValueError("start out of range")
+    if escape:
+        return json_escape_stop(p, n)
+    n = json_string_stop(p, n, &high)
+    return n, bool(high)

@@ -94,3 +94,28 @@ def test_c_floor_echoes(tmp_path, monkeypatch):
         rt = measure.Runtime("floor", argv, raw=True)
         results = measure.warm(rt, [("small", measure.SMALL_EVENT, 20), ("big", event, 3)], warmup=2)
         assert _sane(results["small"].inv_per_s, 1e7) and _sane(results["big"].inv_per_s, 1e7)
+
+
+def test_large_event_shapes():
+    import json
+
+    import shapes
+
+    string, records = shapes.string_event(), shapes.records_event()
+    for event in (string, records):
+        assert 1024 * 1024 - 64 <= len(event) < 1024 * 1024 + 4096
+    assert shapes.records_event() == records                      # the same bytes every run
+    assert len(json.loads(string)["data"]) > 1000000
+    assert b'\\"' in records and max(records) >= 0x80          # escapes and raw UTF-8
+    assert len(json.loads(records)["Records"]) > 500
+    assert abs(len(shapes.string_event(6 * 1000 * 1000)) - 6 * 1000 * 1000) < 64
+
+
+def test_codec_bench_measures_every_library():
+    import codec_bench
+
+    results = codec_bench.measure({"small": measure.SMALL_EVENT, "list": b"[1, 2.5, \"caf\\u00e9\", null]"}, 1)
+    for shape in ("small", "list"):
+        assert set(results[shape]) == {"runtime", "orjson", "json"}
+        assert all(_sane(t, 1e4) for lib in results[shape].values() for t in lib.values())
+    assert codec_bench.ratio_to_orjson(results, "small") > 0 and len(codec_bench.lines(results)) == 6

@@ -113,3 +113,30 @@ def test_keys_cached_or_not_decode_the_same(marshal):
         assert list(decoded.items()) == [(k, i) for i, k in enumerate(keys)]
     first, second = marshal.event_codec.loads(b'{"name": 1}'), marshal.event_codec.loads(b'{"name": 2}')
     assert next(iter(first)) is next(iter(second))  # one string for a repeated key
+
+
+def test_a_large_decode_leaves_the_collector_as_it_found_it(marshal):
+    """Large documents are decoded with the cyclic collector paused (a decoded document has
+    no cycle), and it is on again afterwards, also after an error; off stays off."""
+    import gc
+
+    document = json.dumps({"records": [{"i": i, "tags": ["a", "b"]} for i in range(5000)]}).encode()
+    assert gc.isenabled()
+    assert marshal.event_codec.loads(document)["records"][4999] == {"i": 4999, "tags": ["a", "b"]}
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        marshal.event_codec.loads(document[:-1])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        marshal.event_codec.loads(document)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_dumps_of_dicts_with_deleted_members(marshal):
+    value = {"a": 1, "b": 2, "c": {"x": 1, "y": 2}}
+    del value["a"], value["c"]["x"]
+    value["d"] = [1]
+    assert marshal.event_codec.dumps(value) == json.dumps(value).encode()
