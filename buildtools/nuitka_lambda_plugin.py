@@ -90,6 +90,42 @@ static bool lambdaDecodeUtf8(wchar_t *target, char const *source, size_t buffer_
 
 """
 
+# (7) Bytecode modules are marshalled code in the binary's read-only data (botocore & co.:
+# ~9 MB). Registering them touches one header per module, which with the kernel's
+# fault-around maps nearly all of it into every process, and a module's bytes stay
+# resident after their one use. The pages of the table are dropped once it is registered,
+# and a module's own pages once it is unmarshalled: read-only file pages, so a later touch
+# reads them again (only pages wholly inside the table or the module are dropped).
+_DROP_PAGES = r"""
+/* lambda plugin (7): drops the resident pages wholly inside [start, start + size) of the
+ * constant blob (read-only file data: re-read from the binary if touched again). */
+#include <sys/mman.h>
+#include <unistd.h>
+static void lambdaDropPages(char const *start, size_t size) {
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t low = ((uintptr_t)start + page - 1) & ~(page - 1);
+    uintptr_t high = ((uintptr_t)start + size) & ~(page - 1);
+    if (high > low) {
+        madvise((void *)low, high - low, MADV_DONTNEED);
+    }
+}
+
+static void lambdaDropBytecodeTable(struct Nuitka_MetaPathBasedLoaderEntry **entries, int count) {
+    char const *low = NULL, *high = NULL;
+    for (int i = 0; i < count; i++) {
+        if ((entries[i]->flags & NUITKA_BYTECODE_FLAG) != 0) {
+            char const *start = _bytecode_data[entries[i]->bytecode_index];
+            if (low == NULL || start < low) { low = start; }
+            if (start + entries[i]->bytecode_size > high) { high = start + entries[i]->bytecode_size; }
+        }
+    }
+    if (low != NULL) {
+        lambdaDropPages(low, (size_t)(high - low));
+    }
+}
+
+"""
+
 # [(text, replacement)] per file of Nuitka's static_src; each text must occur exactly once.
 STATIC_SOURCE_PATCHES = {
     "MainProgram.c": MAIN_PROGRAM_PATCHES,
@@ -105,12 +141,21 @@ STATIC_SOURCE_PATCHES = {
          "    if (!converted) {\n        abort();\n    }\n#else\n"),
     ],
     "CompiledCodeHelpers.c": [],
+    "MetaPathBasedLoader.c": [
+        ("static PyObject *loadModule(PyThreadState *tstate, PyObject *module, PyObject *module_name,\n",
+         _DROP_PAGES + "static PyObject *loadModule(PyThreadState *tstate, PyObject *module, PyObject *module_name,\n"),
+        ("_bytecode_data[entry->bytecode_index], entry->bytecode_size);\n",
+         "_bytecode_data[entry->bytecode_index], entry->bytecode_size);\n"
+         "        lambdaDropPages(_bytecode_data[entry->bytecode_index], entry->bytecode_size);\n"),
+        ("    loader_entry_count = entry_count;\n",
+         "    loader_entry_count = entry_count;\n    lambdaDropBytecodeTable(_loader_entries, entry_count);\n"),
+    ],
     "CompiledFunctionType.c": [
         ('#include "CompiledCodeHelpers.c"\n', '#include "lambda_patched/CompiledCodeHelpers.c"\n'),
     ],
 }
 PATCHED_INCLUDES_DIR = "lambda_patched"
-PATCHED_INCLUDES = ("HelpersSafeStrings.c", "CompiledCodeHelpers.c")
+PATCHED_INCLUDES = ("HelpersSafeStrings.c", "CompiledCodeHelpers.c", "MetaPathBasedLoader.c")
 
 # The encodings compiled in. Nuitka would force in every encoding (the CJK ones pull in
 # six extension modules, ~1.4 MB); these cover UTF-8/16/32, ASCII, Latin-1 and Windows'

@@ -12,6 +12,7 @@ build baked botocore's data: `botocore.loaders.Loader` becomes a subclass whose
 Search order, caching, extras and every method's result are botocore's own.
 """
 
+import gc
 import marshal
 import os
 
@@ -22,9 +23,18 @@ BAKED_SUFFIX = ".marshal"
 def _read_marshal(path):
     try:
         with open(path, "rb") as f:
-            return marshal.loads(f.read())
+            data = f.read()
     except FileNotFoundError:
         return None
+    # A model is one tree of new containers, all alive: collecting during its load (several
+    # young and often a full collection, ~10 ms for endpoints.json) would find nothing.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return marshal.loads(data)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def has_baked_data(loaders):
