@@ -346,6 +346,7 @@ def build(args):
     steps.run("AWS service models", botocore_models.write, models, dist_dir)
     if not args.lean_stdlib:
         steps.run("stdlib tree", stdlib_tree.write, python, dist_dir, os.path.join(args.build_dir, "nuitka-report.xml"))
+    steps.run("strip extension modules", stdlib_tree.strip_extension_modules, dist_dir)
     steps.run("shared libraries", order_libraries, python, dist_dir, args.arch)
     steps.run("al2023 check", check_al2023, dist_dir, args.arch)
     zip_path = steps.run("zip", write_zip, dist_dir, args.out)

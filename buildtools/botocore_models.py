@@ -7,6 +7,8 @@ time. The build does it once instead:
 
 - Each model file of a carried service becomes `<same path>.marshal`: the data json.load
   gives, marshalled, with equal strings made one object (less to unmarshal, less heap).
+- botocore's legacy endpoint data (`endpoints.json`, 3.5 MB of heap in every process)
+  keeps only the carried services' entries (unless every service ships).
 - `_index.marshal` at the data root is the listing of what the build ships there (which
   services and API versions have which model types) plus the services left out, so the
   loader never lists directories and can say what to rebuild with.
@@ -122,14 +124,41 @@ def _interned(value, strings):
     return value
 
 
-def bake_file(source, target):
-    """source: a .json or .json.gz model; target: its .marshal (the data json.loads gives)."""
+def _load_json(path):
     import gzip
 
-    with (gzip.open if source.endswith(".gz") else open)(source, "rb") as f:
-        data = json.loads(f.read().decode("utf-8"))
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+        return json.loads(f.read().decode("utf-8"))
+
+
+def bake_file(source, target, transform=None):
+    """source: a .json or .json.gz model; target: its .marshal (the data json.loads gives,
+    or transform(data))."""
+    data = _load_json(source)
     with open(target, "wb") as f:
-        f.write(marshal.dumps(_interned(data, {})))
+        f.write(marshal.dumps(_interned(transform(data) if transform else data, {})))
+
+
+def endpoint_prefixes(source_root, services):
+    """The endpoint prefixes (legacy endpoint data's service keys) of these services' models."""
+    prefixes = set()
+    for service in services:
+        service_dir = os.path.join(source_root, service)
+        for version in os.listdir(service_dir) if os.path.isdir(service_dir) else ():
+            for filename in os.listdir(os.path.join(service_dir, version)):
+                if _model_name(filename) == "service-2":
+                    metadata = _load_json(os.path.join(service_dir, version, filename))["metadata"]
+                    prefixes.add(metadata.get("endpointPrefix", service))
+    return prefixes
+
+
+def pruned_endpoints(endpoints, prefixes):
+    """endpoints.json with only the services keyed by these prefixes in each partition: what
+    every lookup for those services finds (botocore's EndpointResolver) stays the same, and
+    the data of services the build left out (~3 MB of heap) is not loaded."""
+    partitions = [dict(partition, services={k: v for k, v in partition["services"].items() if k in prefixes})
+                  for partition in endpoints["partitions"]]
+    return dict(endpoints, partitions=partitions)
 
 
 def _model_name(filename):
@@ -144,12 +173,17 @@ def write_root(source_root, target_root, services, json_fallback):
     service as JSON if json_fallback, and the index. Returns (baked files, JSON files)."""
     shutil.rmtree(target_root, ignore_errors=True)
     os.makedirs(target_root)
+    transforms = {}
+    if not json_fallback:
+        prefixes = endpoint_prefixes(source_root, services)
+        transforms["endpoints"] = lambda data: pruned_endpoints(data, prefixes)
     types, left_out, baked, copied = {}, [], 0, 0
     for entry in sorted(os.listdir(source_root)):
         path = os.path.join(source_root, entry)
         if not os.path.isdir(path):
-            if _model_name(entry):
-                bake_file(path, os.path.join(target_root, _model_name(entry) + BAKED_SUFFIX))
+            name = _model_name(entry)
+            if name:
+                bake_file(path, os.path.join(target_root, name + BAKED_SUFFIX), transforms.get(name))
                 baked += 1
             continue
         if entry not in services and not json_fallback:

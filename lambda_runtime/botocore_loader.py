@@ -14,6 +14,7 @@ Search order, caching, extras and every method's result are botocore's own.
 
 import gc
 import marshal
+import mmap
 import os
 
 INDEX_NAME = "_index"  # buildtools/botocore_models.py writes it
@@ -22,19 +23,20 @@ BAKED_SUFFIX = ".marshal"
 
 def _read_marshal(path):
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        f = open(path, "rb")
     except FileNotFoundError:
         return None
+    # Unmarshalled from the mapped file: no copy of it on the heap (s3's model is 1 MB).
     # A model is one tree of new containers, all alive: collecting during its load (several
     # young and often a full collection, ~10 ms for endpoints.json) would find nothing.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return marshal.loads(data)
-    finally:
-        if enabled:
-            gc.enable()
+    with f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return marshal.loads(data)
+        finally:
+            if enabled:
+                gc.enable()
 
 
 def has_baked_data(loaders):

@@ -1,7 +1,8 @@
 """Baked botocore models (buildtools/botocore_models.py) read through the runtime's Loader
 (lambda_runtime/botocore_loader.py), against plain botocore's Loader on the original JSON:
-the same data, listings and versions; a clear error for a service the build left out;
-botocore's JSON for the rest when the build carries it; which services a scan finds."""
+the same data, listings and versions; the carried services' endpoints resolved as with the
+full endpoint data; a clear error for a service the build left out; botocore's JSON for the
+rest when the build carries it; which services a scan finds."""
 
 import os
 
@@ -55,7 +56,7 @@ def test_models_equal_the_json(baked, service, type_name):
         service, type_name)
 
 
-@pytest.mark.parametrize("name", ["endpoints", "partitions", "_retry", "sdk-default-configuration"])
+@pytest.mark.parametrize("name", ["partitions", "_retry", "sdk-default-configuration"])
 def test_top_level_data_equals_the_json(baked, name):
     assert baked.load_data(name) == _original().load_data(name)
 
@@ -79,6 +80,7 @@ def test_the_rest_as_json_when_the_build_carries_it(BakedLoader, tmp_path):
     original = _original()
     assert loader.list_available_services("service-2") == original.list_available_services("service-2")
     assert loader.load_service_model("ec2", "service-2") == original.load_service_model("ec2", "service-2")
+    assert loader.load_data("endpoints") == original.load_data("endpoints")  # every service's endpoints
     assert os.path.exists(tmp_path / "data" / "s3" / "2006-03-01" / "service-2.marshal")
 
 
@@ -140,3 +142,36 @@ def test_requested_services_and_all(tmp_path):
     assert botocore_models.choose_services(scan, ["all"], known).json_fallback
     with pytest.raises(ValueError, match="nosuch"):
         botocore_models.choose_services(scan, ["nosuch"], known)
+
+
+def _outcome(function, *args, **kwargs):
+    try:
+        return function(*args, **kwargs)
+    except Exception as error:
+        return type(error), str(error)
+
+
+def test_the_carried_services_endpoints_resolve_as_with_the_full_data(baked):
+    from botocore.regions import EndpointResolver
+
+    full = EndpointResolver(_original().load_data("endpoints"))
+    pruned = EndpointResolver(baked.load_data("endpoints"))
+    partitions = full.get_available_partitions()
+    assert pruned.get_available_partitions() == partitions
+    regions = {r for p in _original().load_data("endpoints")["partitions"] for r in p["regions"]} | {"nowhere-1"}
+    checked = 0
+    for service in CARRIED:
+        prefix = baked.load_service_model(service, "service-2")["metadata"].get("endpointPrefix", service)
+        for partition in partitions:
+            for non_regional in (False, True):
+                assert pruned.get_available_endpoints(prefix, partition, non_regional) == \
+                    full.get_available_endpoints(prefix, partition, non_regional)
+        for region in sorted(regions):
+            for fips in (False, True):
+                for dualstack in (False, True):
+                    kwargs = dict(use_fips_endpoint=fips, use_dualstack_endpoint=dualstack)
+                    assert _outcome(pruned.construct_endpoint, prefix, region, **kwargs) == \
+                        _outcome(full.construct_endpoint, prefix, region, **kwargs), (prefix, region, kwargs)
+                    checked += 1
+    assert checked > 100
+    assert len(baked.load_data("endpoints")["partitions"][0]["services"]) < 10  # the carried ones only
