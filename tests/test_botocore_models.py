@@ -175,3 +175,8 @@ def test_the_carried_services_endpoints_resolve_as_with_the_full_data(baked):
                     checked += 1
     assert checked > 100
     assert len(baked.load_data("endpoints")["partitions"][0]["services"]) < 10  # the carried ones only
+
+
+def test_the_build_and_the_runtime_agree_on_the_file_names(botocore_loader):
+    assert (botocore_models.INDEX_NAME, botocore_models.BAKED_SUFFIX) == (
+        botocore_loader.INDEX_NAME, botocore_loader.BAKED_SUFFIX)
