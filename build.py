@@ -23,7 +23,7 @@ import zipfile
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
 
-from buildtools import docker_build, elf_check  # noqa: E402
+from buildtools import botocore_models, docker_build, elf_check  # noqa: E402
 from buildtools import packages, shared_libs, sources, stdlib_tree, task_files  # noqa: E402
 from devtools import facts, venv  # noqa: E402
 
@@ -57,6 +57,10 @@ def parse_args(argv):
     parser.add_argument("--unstripped", action="store_true", help="keep symbols (for perf profiling)")
     parser.add_argument("--compile-package", action="append", default=[], metavar="PKG",
                         help="compile this third-party package to C instead of carrying its bytecode (repeatable)")
+    parser.add_argument("--aws-service", action="append", default=[], metavar="NAME",
+                        help="also carry this botocore service's model (repeatable; `all`: every service, the ones "
+                             "the code does not name as botocore's JSON); by default only the services the code "
+                             "names are carried (see buildtools/botocore_models.py)")
     parser.add_argument("--lean-stdlib", action="store_true",
                         help="leave out the stdlib modules the code does not import (a smaller zip; layers "
                              "and uncompiled code then find only those)")
@@ -240,6 +244,7 @@ def run_nuitka(python, args, project, c_files, compiler_path, deps):
         if package not in deps.packages:
             command.append("--include-package=" + package)
     command += packages.nuitka_options(deps, args.compile_package, stdlib_tree.STDLIB_LEFT_OUT)
+    command += botocore_models.nuitka_options(deps)
     command.append(main_script)
 
     env = dict(os.environ)
@@ -345,14 +350,21 @@ def build(args):
     if unknown:
         raise BuildError("--compile-package %s: not a third-party package of this function (found: %s)"
                          % (", ".join(unknown), ", ".join(deps.packages + deps.modules) or "none"))
+    try:
+        models = botocore_models.plan(deps.directories, args.src, args.aws_service,
+                                      task_files.vendored_names(args.src, deps))
+    except ValueError as error:
+        raise BuildError(str(error)) from None
     from buildtools import native
 
     c_files = steps.run("Cython", translate_native, python,
                         list(native.RUNTIME_MODULES) + project.native_modules, os.path.join(args.build_dir, "c"))
     dist_dir = steps.run("Nuitka", run_nuitka, python, args, project, c_files, compiler_path, deps)
     steps.run("function files", task_files.copy_into, args.src, dist_dir, deps)
+    steps.run("AWS service models", botocore_models.write, models, dist_dir)
     if not args.lean_stdlib:
         steps.run("stdlib tree", stdlib_tree.write, python, dist_dir, os.path.join(args.build_dir, "nuitka-report.xml"))
+    steps.run("strip extension modules", stdlib_tree.strip_extension_modules, dist_dir)
     steps.run("shared libraries", order_libraries, python, dist_dir, args.arch)
     steps.run("al2023 check", check_al2023, dist_dir, args.arch, deps)
     zip_path = steps.run("zip", write_zip, dist_dir, args.out)

@@ -17,10 +17,15 @@ from .sources import SourceError
 RESERVED = ("bootstrap",)  # the runtime's own file at the root
 
 
+def vendored_names(src, deps):
+    """The third-party packages and modules installed into --src itself."""
+    return {name for name in deps.packages + deps.modules
+            if os.path.exists(os.path.join(src, name)) or os.path.exists(os.path.join(src, name + ".py"))}
+
+
 def copy_into(src, dist_dir, deps):
     src = os.path.abspath(src)
-    vendored = {name for name in deps.packages + deps.modules
-                if os.path.exists(os.path.join(src, name)) or os.path.exists(os.path.join(src, name + ".py"))}
+    vendored = vendored_names(src, deps)
     copied = 0
     for dirpath, dirnames, filenames in os.walk(src):
         rel_dir = os.path.relpath(dirpath, src)

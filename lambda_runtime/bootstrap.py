@@ -52,6 +52,7 @@ def _install_lazy_hooks(log_format, log_level):
     else:
         import_hooks.after_import("inspect", lambda module: patch_inspect())
     import_hooks.after_import("ssl", _use_system_ca_bundle)
+    import_hooks.after_import("botocore.loaders", _use_baked_models)
     import_hooks.after_import(
         "logging",
         lambda logging: _configure_logging(logging, log_format, log_level),
@@ -62,6 +63,12 @@ def _use_system_ca_bundle(ssl):
     from . import tls  # only for programs that use TLS
 
     tls.use_system_ca_bundle(ssl)
+
+
+def _use_baked_models(loaders):
+    from . import botocore_loader  # only for programs that use botocore
+
+    botocore_loader.install(loaders)
 
 
 def _configure_logging(logging, log_format, log_level):

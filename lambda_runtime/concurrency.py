@@ -20,6 +20,7 @@ log_setup stamps every record with that request id; every write is flushed at on
 lines under PIPE_BUF (4 KiB) from different workers never interleave.
 """
 
+import gc
 import os
 import _signal as signal  # not `signal`: its IntEnum wrappers import enum (~1 ms of start-up)
 import sys
@@ -123,6 +124,11 @@ def run(address, function, count, graceful):
     # SIGTERM is always forwarded to the workers, graceful or not.
     shutdown.install_handler(_on_sigterm)
 
+    # The init's objects into the permanent generation (garbage collected first): a
+    # collection writes into every object it examines, which in each worker would copy the
+    # pages of the whole init heap. A worker's own objects are collected as usual.
+    gc.collect()
+    gc.freeze()
     workers = set()
     deaths = []
     code = 0

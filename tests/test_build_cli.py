@@ -85,3 +85,24 @@ def test_test_build_zip_layout(test_build):
     log = open(test_build.log).read() if os.path.exists(test_build.log) else ""
     if log:
         assert "max GLIBC_2.3" in log and ": OK" in log
+
+
+def test_an_unknown_aws_service_is_refused_before_compiling(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "app.py").write_text("import boto3\n\ndef handler(event, context):\n    return boto3.client('s3')\n")
+    with open(os.path.join(ROOT, "bench", "functions", "boto3_app", "requirements.txt")) as f:  # installed once
+        (src / "requirements.txt").write_text(f.read())
+    result = run_build("--src", str(src), "--handler", "app.handler", "--aws-service", "nosuch",
+                       "--build-dir", str(tmp_path / "build"))
+    assert result.returncode == 1
+    assert "--aws-service nosuch: not a botocore service" in result.stderr
+    assert "Nuitka" not in result.stdout
+
+
+def test_aws_service_without_botocore_is_refused(tmp_path):
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return event\n")
+    result = run_build("--src", str(tmp_path), "--handler", "app.handler", "--aws-service", "s3",
+                       "--build-dir", str(tmp_path / "build"))
+    assert result.returncode == 1
+    assert "--aws-service: the function does not depend on botocore" in result.stderr

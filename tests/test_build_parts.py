@@ -267,3 +267,16 @@ def test_an_elf_violation_in_a_package_names_the_package(tmp_path):
     assert "from the package numpy" in blamed.what and "pin a version of numpy" in blamed.fix
     other = elf_check.Violation(str(tmp_path / "app.so"), "needs GLIBC_2.35 (f)", "zig")
     assert build._blame_package(other, str(tmp_path), deps) is other
+
+
+def test_root_extension_modules_are_stripped_libraries_left_alone(tmp_path):
+    shutil.copy(_ext("_json"), tmp_path / "_json.so")
+    shutil.copy(_ext("_json"), tmp_path / "libkept.so.1")
+    before = os.path.getsize(tmp_path / "libkept.so.1")
+    stdlib_tree.strip_extension_modules(str(tmp_path))
+    sections = subprocess.run(["readelf", "-S", str(tmp_path / "_json.so")], capture_output=True, text=True).stdout
+    assert ".debug_info" not in sections and ".symtab" not in sections
+    assert os.path.getsize(tmp_path / "libkept.so.1") == before
+    assert subprocess.run([sys.executable, "-c", "import importlib.machinery as m, sys; "
+                           "m.ExtensionFileLoader('_json', sys.argv[1]).load_module()", str(tmp_path / "_json.so")],
+                          capture_output=True).returncode == 0
