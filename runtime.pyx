@@ -68,7 +68,7 @@ class ResponseRejected(Exception):
 
 DEF MIN_RECV_ROOM = 16384    # recv() into whatever the buffer has free, at least this much
 DEF NOGIL_SEND_MIN = 65536   # smaller sends fit the socket buffer: not worth releasing the GIL
-DEF SIGNAL_GRACE_MS = 5     # how long a signal waits for an answer already on its way
+DEF SIGNAL_GRACE_MS = 25    # how long a signal waits for an answer already on its way (a loaded host: >5 ms)
 DEF MAX_REQUEST_ID = 128
 DEF MAX_STRAY_BYTES = 65536  # see Connection.done()
 DEF PIPELINED_BODY_MAX = 6000000  # below Lambda's 6 MB limit for a buffered response

@@ -143,6 +143,8 @@ LIBRARY_CASES = [
     ("libs.pydantic_handler", [{"name": "ada", "age": 36}, {"name": "x", "age": -1}]),
     ("libs.numpy_handler", [{"values": [1, 2, 3.5]}]),
     ("libs.orjson_handler", [{"a": ["\u00e9", 1, None, True]}]),
+    ("libs.cryptography_handler", [{"text": "s\u00e9cret"}]),
+    ("vendored_use.handler", [{"name": "ada"}]),  # vendored with pip install -t: code, data, metadata
 ]
 
 

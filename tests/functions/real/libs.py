@@ -25,3 +25,15 @@ def numpy_handler(event, context):
 
 def orjson_handler(event, context):
     return {"roundtrip": orjson.loads(orjson.dumps(event)), "bytes": orjson.dumps({"a": [1, 2]}).decode()}
+
+
+def cryptography_handler(event, context):
+    """cryptography's Rust/OpenSSL wheel: a Fernet round trip and a digest."""
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+
+    fernet = Fernet(Fernet.generate_key())
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(event["text"].encode())
+    return {"roundtrip": fernet.decrypt(fernet.encrypt(event["text"].encode())).decode(),
+            "sha256": digest.finalize().hex()[:16]}

@@ -1,0 +1,11 @@
+"""A package vendored into the function's directory with `pip install -t` (its dist-info
+beside it), not listed in requirements.txt."""
+
+import importlib.metadata
+
+import vendored_greeting
+
+
+def handler(event, context):
+    return {"greeting": vendored_greeting.greet(event["name"]), "version": importlib.metadata.version("vendored-greeting"),
+            "data": vendored_greeting.template().strip()}
