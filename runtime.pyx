@@ -95,7 +95,8 @@ cdef class Lifecycle:
 
     signals_deferred: a signal woke a wait while an answer was arriving; its Python handlers
     run at the next wait with no answer under way (Connection.on_signal()), or before the
-    next GET /next is sent.
+    next GET /next is sent (no GET /next is pipelined behind a response meanwhile, so a
+    burst of queued invocations cannot keep it waiting).
     wakeup_fd: the (non-blocking) read end of the pipe given to signal.set_wakeup_fd(),
     polled beside the socket during a long poll, so that a signal landing just before that
     wait still wakes it (-1: none).
@@ -947,9 +948,11 @@ cdef int post_outcome(RuntimeApiClient client, Contract contract, Invocation inv
         try:
             if type(outcome) is Response:
                 ok = outcome
-                # Bodies over Lambda's limit go alone: their 413 is expected (see post()).
+                # Bodies over Lambda's limit go alone: their 413 is expected (see post()). No GET
+                # /next behind it either once a signal waits to run: it runs before the next GET.
                 client.post_response(inv.request_id, ok.body, ok.content_type,
-                                     not state.stop_requested and PyBytes_GET_SIZE(ok.body) <= PIPELINED_BODY_MAX)
+                                     not state.stop_requested and not state.signals_deferred
+                                     and PyBytes_GET_SIZE(ok.body) <= PIPELINED_BODY_MAX)
                 return 0
             if type(outcome) is ErrorReport:
                 error = outcome
