@@ -35,7 +35,7 @@ STDLIB_LEFT_OUT = frozenset({
 _COMPILE = r"""
 import json, os, py_compile, sys, sysconfig
 spec = json.load(sys.stdin)
-stdlib, dynload = sysconfig.get_path("stdlib"), sysconfig.get_config_var("DESTSHARED")
+stdlib, dynload = spec["stdlib"] or sysconfig.get_path("stdlib"), spec["dynload"] or sysconfig.get_config_var("DESTSHARED")
 out, skip_top, carried = spec["out"], set(spec["left_out"]), set(spec["carried"])
 pure = ext = 0
 for dirpath, dirnames, filenames in os.walk(stdlib):
@@ -102,12 +102,14 @@ def tree_path(python):
     return TREE_DIR + "/python" + version
 
 
-def write(python, dist_dir, report_path):
+def write(python, dist_dir, report_path, stdlib=None, dynload=None):
+    """stdlib, dynload: the target's (buildtools/targets.py) when not the build Python's own."""
     relative = tree_path(python)
     version = relative.rsplit("python", 1)[1]
     out = os.path.join(dist_dir, relative)
     shutil.rmtree(os.path.join(dist_dir, TREE_DIR.split("/")[0]), ignore_errors=True)
     spec = {"out": out, "left_out": sorted(STDLIB_LEFT_OUT), "carried": carried_modules(report_path),
+            "stdlib": stdlib, "dynload": dynload,
             "display": "/var/task/" + TREE_DIR + "/python" + version}
     result = subprocess.run([python, "-c", _COMPILE], input=json.dumps(spec), capture_output=True, text=True)
     if result.returncode != 0:
