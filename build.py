@@ -361,7 +361,7 @@ def build(args):
     steps.run("AWS service models", botocore_models.write, models, dist_dir)
     if not args.lean_stdlib:
         steps.run("stdlib tree", stdlib_tree.write, python, dist_dir, os.path.join(args.build_dir, "nuitka-report.xml"),
-                  target.stdlib_dir, target.extension_dir)
+                  target)
     if not target.cross:  # Debian's aarch64 extension modules come stripped
         steps.run("strip extension modules", stdlib_tree.strip_extension_modules, dist_dir)
     steps.run("shared libraries", order_libraries, python, dist_dir, target.arch)

@@ -49,10 +49,19 @@ def install(target):
     from devtools import facts
     from nuitka import MainControl
     from nuitka.build import SconsInterface
+    from nuitka.importing import Importing as ModuleFinding
+    from nuitka.plugins import PluginBase
     from nuitka.utils import Importing
 
     sys.builtin_module_names = tuple(sorted(set(sys.builtin_module_names) | set(target.builtin_modules)))
     Importing.builtin_module_names.update(target.builtin_modules)
+    host_is_builtin = Importing.isBuiltinModuleName
+
+    def is_builtin(module_name):  # Nuitka asks the host interpreter (imp.is_builtin)
+        return str(module_name) in target.builtin_modules or host_is_builtin(module_name)
+
+    for module in (Importing, ModuleFinding, PluginBase):
+        module.isBuiltinModuleName = is_builtin
     MainControl.getSystemStaticLibPythonPath = lambda python_debug: target.libpython
     SconsInterface.getTargetPythonIncludePath = lambda **_: target.include_dir
     # What os.uname() says on the target: the C compiler's -march follows from it.
