@@ -31,7 +31,6 @@ MULTIARCH = "aarch64-linux-gnu"  # Debian's multiarch tuple (devtools.facts.GNU_
 # glibc's own __environ, so os.environ came out empty.
 LIBRARY = "libpython3.11-pic.a"
 SYSCONFIGDATA = "/usr/lib/python3.11/_sysconfigdata__%s.py" % MULTIARCH
-LIBRARY_DIRS = ("/usr/lib/" + MULTIARCH, "/lib/" + MULTIARCH)
 QEMU = "qemu-aarch64-static"
 
 

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 
-from buildtools import elf_check
+from buildtools import elf_check, shared_libs
 from devtools import facts
 
 PYTHONS = ("3.11", "3.12", "3.13")
@@ -196,8 +196,8 @@ def _native(arch, python, interpreter):
                   libpython=libpython, include_dir=info["include"], stdlib_dir=info["stdlib"],
                   extension_dir=info["dynload"], ext_suffix=info["ext_suffix"],
                   builtin_modules=tuple(info["builtins"]), link_dir="", link_libraries=(),
-                  library_dirs=tuple(d for d in (info["libdir"], "/usr/lib/" + facts.GNU_TARGETS[arch],
-                                                 "/usr/lib64", "/usr/lib") if d and os.path.isdir(d)),
+                  library_dirs=tuple(d for d in (info["libdir"],) + shared_libs.HOST_LIBRARY_DIRS[arch]
+                                     if d and os.path.isdir(d)),
                   cross=False)
 
 
@@ -220,10 +220,10 @@ def _debian_arm64(interpreter, work_dir):
                   stdlib_dir=config["LIBDEST"], extension_dir=config["DESTSHARED"],
                   ext_suffix=config["EXT_SUFFIX"],
                   builtin_modules=_inittab_modules(os.path.join(config["LIBPL"], "config.c")),
-                  link_dir=_static_link_dir(config["MODLIBS"], debian_arm64.LIBRARY_DIRS,
+                  link_dir=_static_link_dir(config["MODLIBS"], shared_libs.HOST_LIBRARY_DIRS["arm64"],
                                             os.path.join(target_dir, "lib")),
                   link_libraries=_static_libraries(config["MODLIBS"]),
-                  library_dirs=debian_arm64.LIBRARY_DIRS, cross=True)
+                  library_dirs=shared_libs.HOST_LIBRARY_DIRS["arm64"], cross=True)
 
 
 def _header_version(include_dir):
