@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Every target side by side: builds the echo handler (bench/handlers/echo.py) for each
-(architecture, CPython version) and measures build time, zip size, cold start
-(spawn -> first response against the mock, median and min) and peak RSS after small
-invocations. An arm64 bootstrap on an x86_64 machine runs under qemu-user: its numbers
+"""Every target side by side: builds the echo handler (bench/handlers/echo.py, with
+--lean-stdlib as bench/run.py does) for each (architecture, CPython version) and measures
+build time, zip size, cold start (spawn -> first response against the mock, median and
+min) and peak RSS after small invocations. An arm64 bootstrap on an x86_64 machine runs under qemu-user: its numbers
 show that it runs, not how fast it is on Graviton.
 
     python bench/targets.py [--cold N] [--target x86_64/3.11 ...]
@@ -31,7 +31,8 @@ def build(arch, python, work):
     out = os.path.join(work, "dist")
     t0 = time.monotonic()
     subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), "--src", HANDLERS, "--handler", "echo.handler",
-                    "--arch", arch, "--python", python, "--out", out, "--build-dir", os.path.join(work, "build")],
+                    "--arch", arch, "--python", python, "--lean-stdlib",  # the runtime's own weight, as bench/run.py
+                    "--out", out, "--build-dir", os.path.join(work, "build")],
                    check=True, stdout=subprocess.DEVNULL)
     return time.monotonic() - t0, os.path.join(out, "function.zip"), os.path.join(out, "function", "bootstrap")
 

@@ -79,8 +79,7 @@ class Target:
                     None)
 
     def venv_dir(self, root):
-        """The build venv: per Python version (it runs on the host, whatever the arch)."""
-        return os.path.join(root, ".build-venv-" + self.python)
+        return build_venv(root, self.python)
 
     def run_command(self, bootstrap):
         """argv that runs `bootstrap` (built for this target) on this machine."""
@@ -88,6 +87,11 @@ class Target:
 
     def to_env(self):
         return {_ENV: json.dumps(dataclasses.asdict(self))}
+
+
+def build_venv(root, python=DEFAULT_PYTHON):
+    """The build venv of CPython `python`: one per version (it runs on the host, whatever the arch)."""
+    return os.path.join(root, ".build-venv-" + python)
 
 
 def from_env(environ=os.environ):
