@@ -3,10 +3,11 @@
 Nuitka into one `bootstrap` for Lambda's provided.al2023 (glibc 2.34, no Python there).
 
     python build.py [--src handler/] [--handler app.handler] [--out dist/]
-                    [--arch x86_64|arm64] [--docker [--dry-run]]
+                    [--arch x86_64|arm64] [--python 3.11|3.12|3.13] [--docker [--dry-run]]
 
-Steps (each printed with its time): check the sources, set up the pinned build
-environment (.build-venv/), install --src/requirements.txt, translate the Cython
+Steps (each printed with its time): check the sources, resolve the target (architecture
+and CPython version, buildtools/targets.py), set up the pinned build environment
+(.build-venv-3.11/, one per version), install --src/requirements.txt, translate the Cython
 modules, compile with Nuitka (zig targeting glibc 2.34, static libpython), check every
 ELF against al2023, write the zip.
 """
@@ -24,14 +25,12 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
 
 from buildtools import botocore_models, docker_build, elf_check  # noqa: E402
-from buildtools import packages, shared_libs, sources, stdlib_tree, task_files  # noqa: E402
+from buildtools import packages, shared_libs, sources, stdlib_tree, targets, task_files  # noqa: E402
 from devtools import facts, venv  # noqa: E402
 
 BUILD_REQUIREMENTS = os.path.join(ROOT, "buildtools", "requirements-build.txt")
 PLUGIN = os.path.join(ROOT, "buildtools", "nuitka_lambda_plugin.py")
 LEAN_STDLIB = os.path.join(ROOT, "buildtools", "lean-stdlib.nuitka-package.config.yml")
-GLIBC_TARGET = facts.GLIBC_TARGET
-ZIG_TARGETS = {arch: facts.zig_target(arch) for arch in facts.ARCHITECTURES}
 
 
 class BuildError(Exception):
@@ -50,6 +49,8 @@ def parse_args(argv):
                         % default_handler)
     parser.add_argument("--out", default="dist", help="output directory (default: %(default)s)")
     parser.add_argument("--arch", default=host_arch(), choices=facts.ARCHITECTURES)
+    parser.add_argument("--python", default=targets.DEFAULT_PYTHON, choices=targets.PYTHONS,
+                        help="CPython version of the bootstrap (default: %(default)s)")
     parser.add_argument("--docker", action="store_true", help="build inside the Amazon Linux 2023 image")
     parser.add_argument("--dry-run", action="store_true", help="with --docker: print the docker commands only")
     parser.add_argument("--native-cc", action="store_true",
@@ -97,12 +98,13 @@ def in_docker_image():
     return os.environ.get("LAMBDA_NATIVE_DOCKER") == "1"
 
 
-def build_python(venv_dir):
-    """The interpreter that runs Nuitka: the image's own in Docker, else a pinned venv."""
+def build_python(venv_dir, base):
+    """The interpreter that runs Nuitka: the image's own in Docker, else a pinned venv of `base`."""
     if in_docker_image():
         return sys.executable
     try:
-        return venv.ensure_venv(venv_dir, [BUILD_REQUIREMENTS], announce=lambda message: print("    " + message))
+        return venv.ensure_venv(venv_dir, [BUILD_REQUIREMENTS], base_python=base,
+                                announce=lambda message: print("    " + message))
     except venv.VenvError as error:
         raise BuildError(str(error)) from None
 
@@ -121,18 +123,6 @@ def _pip(python, args):
 def _sha256_file(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
-
-
-def check_static_libpython(python):
-    code = ("import sysconfig,os;d=sysconfig.get_config_var('LIBPL');"
-            "l=sysconfig.get_config_var('LIBRARY');print(os.path.join(d,l) if d and l else '')")
-    path = subprocess.run([python, "-c", code], capture_output=True, text=True).stdout.strip()
-    if not path or not os.path.exists(path) or not path.endswith(".a"):
-        raise BuildError(
-            "the build Python has no static libpython (%s): a bootstrap must not need libpython.so, "
-            "which Lambda does not have. Use a Python built with a static library (pyenv's are) "
-            "or build with --docker." % (path or "LIBPL/LIBRARY unknown"))
-    return path
 
 
 def requirements_target(src, cache_dir):
@@ -155,7 +145,7 @@ def install_requirements(python, src, cache_dir):
 
 # -- step: the compiler -------------------------------------------------------------
 
-def zig_wrapper(python, arch, wrapper_dir):
+def zig_wrapper(python, target, wrapper_dir):
     """A `zig` on PATH for Nuitka that always passes -target <arch>-linux-gnu.2.34."""
     os.makedirs(wrapper_dir, exist_ok=True)
     path = os.path.join(wrapper_dir, "zig")
@@ -165,7 +155,7 @@ case "$1" in
   cc|c++) tool=$1; shift; exec "%(python)s" -m ziglang "$tool" -target %(target)s "$@" ;;
   *) exec "%(python)s" -m ziglang "$@" ;;
 esac
-""" % {"python": python, "target": ZIG_TARGETS[arch], "glibc": GLIBC_TARGET}
+""" % {"python": python, "target": target.zig_target, "glibc": facts.GLIBC_TARGET}
     with open(path, "w") as f:
         f.write(script)
     os.chmod(path, 0o755)
@@ -208,7 +198,7 @@ def write_main_script(build_dir, default_handler, stdlib_dir):
     return path
 
 
-def run_nuitka(python, args, project, c_files, compiler_path, deps):
+def run_nuitka(python, args, target, project, c_files, compiler_path, deps):
     stdlib_dir = None if args.lean_stdlib else stdlib_tree.tree_path(python)
     main_script = write_main_script(args.build_dir, args.handler, stdlib_dir)
     native_names = [name for name, _ in c_files]
@@ -251,6 +241,7 @@ def run_nuitka(python, args, project, c_files, compiler_path, deps):
     env["PATH"] = os.pathsep.join(filter(None, [compiler_path, os.path.dirname(python), env.get("PATH")]))
     env["PYTHONPATH"] = os.pathsep.join([os.path.abspath(args.src)] + deps.directories + [ROOT])
     env["LAMBDA_NATIVE_MODULES"] = os.pathsep.join("%s=%s" % (name, c) for name, c in c_files)
+    env.update(target.to_env())
     env.pop("PYTHONHOME", None)
     log_path = os.path.join(args.build_dir, "nuitka.log")
     with open(log_path, "w") as log:
@@ -328,21 +319,27 @@ def write_zip(dist_dir, out_dir):
     return zip_path
 
 
+def resolve_target(args):
+    try:
+        target = targets.resolve(args.arch, args.python, args.build_dir, docker=in_docker_image())
+    except targets.TargetError as error:
+        raise BuildError(str(error)) from None
+    print("    " + target.description)
+    return target
+
+
 def build(args):
     steps = Steps()
     project = steps.run("check sources", sources.check_project, args.src, args.handler)
-    if args.arch != host_arch():
-        raise BuildError("--arch %s on a %s machine: cross-building is not supported without Docker; "
-                         "run `python build.py --docker --arch %s`" % (args.arch, host_arch(), args.arch))
     os.makedirs(args.build_dir, exist_ok=True)
+    target = steps.run("target", resolve_target, args)
     cache_dir = os.path.join(ROOT, ".cache")
-    python = steps.run("build environment", build_python, os.path.join(ROOT, ".build-venv"))
-    steps.run("static libpython", check_static_libpython, python)
+    python = steps.run("build environment", build_python, target.venv_dir(ROOT), target.interpreter)
     if args.native_cc:
         steps.run("C compiler", check_native_cc)
         compiler_path = None
     else:
-        compiler_path = steps.run("zig C compiler (glibc %s)" % GLIBC_TARGET, zig_wrapper, python, args.arch,
+        compiler_path = steps.run("zig C compiler (%s)" % target.zig_target, zig_wrapper, python, target,
                                   os.path.join(args.build_dir, "zig-%s" % args.arch))
     deps_dir = steps.run("requirements", install_requirements, python, args.src, cache_dir)
     deps = packages.find_dependencies([deps_dir, args.src])
@@ -359,14 +356,16 @@ def build(args):
 
     c_files = steps.run("Cython", translate_native, python,
                         list(native.RUNTIME_MODULES) + project.native_modules, os.path.join(args.build_dir, "c"))
-    dist_dir = steps.run("Nuitka", run_nuitka, python, args, project, c_files, compiler_path, deps)
+    dist_dir = steps.run("Nuitka", run_nuitka, python, args, target, project, c_files, compiler_path, deps)
     steps.run("function files", task_files.copy_into, args.src, dist_dir, deps)
     steps.run("AWS service models", botocore_models.write, models, dist_dir)
     if not args.lean_stdlib:
-        steps.run("stdlib tree", stdlib_tree.write, python, dist_dir, os.path.join(args.build_dir, "nuitka-report.xml"))
-    steps.run("strip extension modules", stdlib_tree.strip_extension_modules, dist_dir)
-    steps.run("shared libraries", order_libraries, python, dist_dir, args.arch)
-    steps.run("al2023 check", check_al2023, dist_dir, args.arch, deps)
+        steps.run("stdlib tree", stdlib_tree.write, python, dist_dir, os.path.join(args.build_dir, "nuitka-report.xml"),
+                  target)
+    if not target.cross:  # Debian's aarch64 extension modules come stripped
+        steps.run("strip extension modules", stdlib_tree.strip_extension_modules, dist_dir)
+    steps.run("shared libraries", order_libraries, python, dist_dir, target.arch)
+    steps.run("al2023 check", check_al2023, dist_dir, target.arch, deps)
     zip_path = steps.run("zip", write_zip, dist_dir, args.out)
     print("built %s: %.2f MB (%d bytes), bootstrap %.2f MB, in %.1f s" % (
         zip_path, os.path.getsize(zip_path) / 1e6, os.path.getsize(zip_path),

@@ -6,7 +6,8 @@
 
 Backends:
   default     the project's mock Runtime API (devtools/mock_runtime_api.py): fast, strict,
-              what the tests use.
+              what the tests use. An arm64 bootstrap on an x86_64 machine runs under
+              qemu-user (`python buildtools/debian_arm64.py` installs it).
   --emulator  AWS's Runtime Interface Emulator, the binary `sam local invoke` runs inside
               its Docker image (taken from the aws-sam-cli wheel, see devtools/emulator.py).
 
@@ -18,9 +19,13 @@ Prints the function's answer (exit 0), or the error JSON after `FUNCTION ERROR (
 import argparse
 import os
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
+
+from buildtools import targets  # noqa: E402
+from devtools import facts  # noqa: E402
 
 DEFAULT_BOOTSTRAP = os.path.join(ROOT, "dist", "function", "bootstrap")
 
@@ -63,6 +68,13 @@ def print_answer(body, error_type=None, init=False):
 def invoke_with_emulator(args):
     from devtools import emulator
 
+    arch = targets.bootstrap_arch(args.bootstrap)
+    if arch != facts.host_arch():
+        print("invoke.py: error: --emulator runs %s bootstraps only on this machine; %s is %s: "
+              "leave out --emulator to run it under qemu against the mock" % (facts.host_arch(), args.bootstrap, arch),
+              file=sys.stderr)
+        return 2
+
     try:
         answer = emulator.invoke_once(args.bootstrap, args.event_bytes, handler=args.handler,
                                       env=args.env_vars, timeout=args.timeout)
@@ -79,9 +91,17 @@ def invoke_with_emulator(args):
 def invoke_with_mock(args):
     from devtools.mock_runtime_api import BootstrapDied, run_bootstrap_once
 
+    task_root = os.path.dirname(os.path.abspath(args.bootstrap))
+    env = dict({"LAMBDA_TASK_ROOT": task_root, "LAMBDA_RUNTIME_DIR": task_root}, **args.env_vars)
     try:
-        result = run_bootstrap_once(args.bootstrap, args.event_bytes, args.env_vars, args.timeout,
-                                    handler=args.handler, log_stream=sys.stderr)
+        with tempfile.TemporaryDirectory(prefix="invoke-") as launch_dir:
+            # an arm64 bootstrap on x86_64 runs under qemu-user (buildtools/targets.py)
+            bootstrap = targets.launcher(args.bootstrap, launch_dir)
+            result = run_bootstrap_once(bootstrap, args.event_bytes, env, args.timeout,
+                                        handler=args.handler, log_stream=sys.stderr)
+    except targets.TargetError as error:
+        print("invoke.py: error: %s" % error, file=sys.stderr)
+        return 2
     except BootstrapDied as died:
         print("BOOTSTRAP DIED (exit status %d) before answering" % died.returncode)
         return 3

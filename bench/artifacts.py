@@ -11,7 +11,7 @@ stdlib tree adds ~9 MB of zip that no echo invocation touches.)
 
 and is stale when any input of the build changed (hash of devtools.facts.BUILD_INPUTS and
 bench/handlers/). A stale build is timed twice:
-the first build (from an empty --build-dir; the pinned .build-venv/ and the C compiler
+the first build (from an empty --build-dir; the pinned .build-venv-3.11/ and the C compiler
 caches are reused when present) and a cached rebuild (the same command right after).
 """
 

@@ -21,7 +21,7 @@ import time
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 EXT_DIR = os.path.join(ROOT, "build", "bench", "ext")
-BUILD_VENV_PYTHON = os.path.join(ROOT, ".build-venv", "bin", "python")
+BUILD_VENV_PYTHON = os.path.join(ROOT, ".build-venv-3.11", "bin", "python")  # buildtools.targets.build_venv
 
 
 def load_codec():

@@ -227,7 +227,7 @@ def main(argv=None):
             "The mock is Python in this process; its ceiling above is measured with a trivial client sharing "
             "its interpreter, so it is a lower bound. Small-event invocations/s are close to it, i.e. bound "
             "by the mock: compare runtimes there by CPU per invocation.",
-            "Build times: the first build starts from an empty --build-dir (the pinned .build-venv/ and the "
+            "Build times: the first build starts from an empty --build-dir (the pinned .build-venv-3.11/ and the "
             "compiler caches are reused), the cached rebuild is the same command right after; both are "
             "re-measured only when the bootstrap is stale (or with --rebuild).",
         ],

@@ -12,7 +12,7 @@ Two commands do it (see ``docker_commands``):
 
 Inside the container the environment variable ``LAMBDA_NATIVE_DOCKER=1`` is
 set: build.py should then use the image's interpreter and packages as they are
-(no ``.build-venv/``, which would clash with the host's one in the shared
+(no ``.build-venv-3.11/``, which would clash with the host's one in the shared
 mount), and may compile natively against AL2023's glibc 2.34.
 """
 

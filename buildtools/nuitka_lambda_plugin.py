@@ -1,6 +1,6 @@
 """Nuitka user plugin for the Lambda bootstrap (loaded with --user-plugin=THIS_FILE).
 
-It does eight things Nuitka has no option for:
+It does nine things Nuitka has no option for:
 
 1. Links Cython-generated C modules (runtime.pyx, native/*.pyx, handler .pyx files)
    into the bootstrap as built-in modules: their C files are added to the build and a
@@ -16,10 +16,11 @@ It does eight things Nuitka has no option for:
    pull in six extension modules, ~1.4 MB), locale, inspect, and the whole non-excluded
    standard library. We keep common encodings; other stdlib modules are compiled in when
    the program imports them (as for any package).
-4. Replaces CPython 3.11's deep-frozen modules (deepfreeze.o of a static libpython: 880 KB
-   of code objects that _Py_Deepfreeze_Init writes to at start-up, so ~800 KB of dirty
-   memory in every process) with marshalled bytecode of the same modules, unmarshalled
-   only when imported -- what a CPython built without deepfreeze does. See frozen_modules.py.
+4. Replaces CPython 3.11's and 3.12's deep-frozen modules (deepfreeze.o of a static
+   libpython: 880 KB of code objects that _Py_Deepfreeze_Init writes to at start-up, so
+   ~800 KB of dirty memory in every process) with marshalled bytecode of the same modules,
+   unmarshalled only when imported -- what a CPython built without deepfreeze does. See
+   frozen_modules.py.
 
 5. Decodes ASCII command-line arguments without loading every locale category first.
 
@@ -35,7 +36,11 @@ It does eight things Nuitka has no option for:
    module's unmarshalling, instead of staying resident in every process (-6 MiB RSS for a
    boto3 function).
 
-(2), (3), (5), (6) and (8) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;
+9. Builds for the target build.py resolved (buildtools/targets.py, passed in the
+   environment): for arm64 on x86_64 it points Nuitka at the aarch64 CPython's headers,
+   static libpython, built-in modules and extension modules (nuitka_cross.py).
+
+(2), (3), (5), (6), (8) and (9) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;
 changing the pin means re-checking these patches (see README, "Build internals").
 """
 
@@ -45,7 +50,10 @@ import sys
 from nuitka.plugins.PluginBase import NuitkaPluginBase
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import frozen_modules  # noqa: E402  (buildtools/frozen_modules.py, beside this file)
+import nuitka_cross  # noqa: E402
+from buildtools import targets  # noqa: E402
 
 PINNED_NUITKA = "4.3.3"
 
@@ -232,13 +240,41 @@ def _check_nuitka_version():
         )
 
 
+def _target_from_env():
+    target = targets.from_env()
+    if target is None:
+        raise SystemExit("lambda plugin: no target in the environment; run Nuitka through build.py")
+    running = "%d.%d" % sys.version_info[:2]
+    if running != target.python:  # the frozen modules' bytecode and Nuitka's C code are per version
+        raise SystemExit("lambda plugin: Nuitka runs on Python %s, the target is %s" % (running, target.python))
+    return target
+
+
+def _linecache_chain():
+    """The modules `import linecache` loads into a fresh interpreter. Python 3.13 imports
+    linecache for every `python -c` (to keep the source for tracebacks), and Nuitka detects
+    start-up modules with `-c`; a bootstrap's start-up imports none of them."""
+    import subprocess
+    import tempfile
+
+    script = ("import sys\nbefore = set(sys.modules)\nimport linecache\n"
+              "print('\\n'.join(sorted(set(sys.modules) - before)))\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".py") as f:
+        f.write(script)
+        f.flush()
+        result = subprocess.run([sys.executable, "-S", "-I", f.name], capture_output=True, text=True, check=True)
+    return set(result.stdout.split())
+
+
 def _install_stdlib_trim():
     """Early imports: only what CPython's start-up needs; stdlib: only what is imported."""
     from nuitka.freezer import ImportDetection
 
     def lean_early_imports():
         code = ";".join("import encodings.%s" % name for name in KEPT_ENCODINGS)
-        return ImportDetection._detectImports(command=code + ";import importlib._bootstrap")
+        detected = ImportDetection._detectImports(command=code + ";import importlib._bootstrap")
+        only_for_dash_c = _linecache_chain() if sys.version_info >= (3, 13) else set()
+        return {name for name in detected if name not in only_for_dash_c}
 
     ImportDetection._detectEarlyImports = lean_early_imports
     ImportDetection._detectStdlibAutoInclusionModules = set
@@ -294,18 +330,33 @@ class LambdaBootstrapPlugin(NuitkaPluginBase):
 
     def __init__(self):
         _check_nuitka_version()
+        self.target = _target_from_env()
+        if self.target.cross:
+            nuitka_cross.install(self.target)
         _install_stdlib_trim()
         _install_static_source_patches()
         _ship_libz()
         self.native_modules = native_modules_from_env()
+
+    def getExtraLinkDirectories(self):
+        return [self.target.link_dir] if self.target.link_dir else None
+
+    def getExtraLinkLibraries(self):
+        return list(self.target.link_libraries) or None
+
+    def onStandaloneDistributionFinished(self, dist_dir):
+        if self.target.cross:
+            nuitka_cross.retarget_extension_modules(dist_dir, self.target)
 
     def getExtraCodeFiles(self):
         files = {}
         for name, c_file in self.native_modules:
             with open(c_file) as f:
                 files["native_%s.c" % name] = f.read()
-        if frozen_modules.applies():
-            files["frozen_modules.c"] = frozen_modules.c_source()
+        if self.target.cross:
+            files["glibc_compat.c"] = nuitka_cross.GLIBC_COMPAT_C
+        if frozen_modules.applies(self.target.libpython):
+            files["frozen_modules.c"] = frozen_modules.c_source(self.target.stdlib_dir, self.target.libpython)
         files["native_registration.c"] = REGISTRATION_TEMPLATE % {
             "declarations": "\n".join(
                 "extern PyObject *PyInit_%s(void);" % name for name, _ in self.native_modules

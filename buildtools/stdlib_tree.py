@@ -35,7 +35,8 @@ STDLIB_LEFT_OUT = frozenset({
 _COMPILE = r"""
 import json, os, py_compile, sys, sysconfig
 spec = json.load(sys.stdin)
-stdlib, dynload = sysconfig.get_path("stdlib"), sysconfig.get_config_var("DESTSHARED")
+stdlib, dynload = spec["stdlib"] or sysconfig.get_path("stdlib"), spec["dynload"] or sysconfig.get_config_var("DESTSHARED")
+ext_suffix = spec["ext_suffix"] or sysconfig.get_config_var("EXT_SUFFIX")
 out, skip_top, carried = spec["out"], set(spec["left_out"]), set(spec["carried"])
 pure = ext = 0
 for dirpath, dirnames, filenames in os.walk(stdlib):
@@ -64,7 +65,7 @@ for dirpath, dirnames, filenames in os.walk(stdlib):
 os.makedirs(os.path.join(out, "lib-dynload"), exist_ok=True)
 for filename in sorted(os.listdir(dynload)):
     name = filename.split(".", 1)[0]
-    if filename.endswith(".so") and name not in skip_top and name not in carried and not name.startswith("_test"):
+    if filename.endswith(ext_suffix) and name not in skip_top and name not in carried and not name.startswith("_test"):
         shutil_copy = __import__("shutil").copy2
         shutil_copy(os.path.join(dynload, filename), os.path.join(out, "lib-dynload", filename))
         ext += 1
@@ -102,19 +103,25 @@ def tree_path(python):
     return TREE_DIR + "/python" + version
 
 
-def write(python, dist_dir, report_path):
+def write(python, dist_dir, report_path, target=None):
+    """target (buildtools/targets.py): whose stdlib sources and extension modules; a cross
+    target's are not the build Python's own."""
+    cross = target is not None and target.cross
+    stdlib, dynload, ext_suffix = (target.stdlib_dir, target.extension_dir, target.ext_suffix) if cross else (None,) * 3
     relative = tree_path(python)
     version = relative.rsplit("python", 1)[1]
     out = os.path.join(dist_dir, relative)
     shutil.rmtree(os.path.join(dist_dir, TREE_DIR.split("/")[0]), ignore_errors=True)
     spec = {"out": out, "left_out": sorted(STDLIB_LEFT_OUT), "carried": carried_modules(report_path),
+            "stdlib": stdlib, "dynload": dynload, "ext_suffix": ext_suffix,
             "display": "/var/task/" + TREE_DIR + "/python" + version}
     result = subprocess.run([python, "-c", _COMPILE], input=json.dumps(spec), capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError("compiling the stdlib tree failed:\n" + result.stderr[-3000:])
     counts = json.loads(result.stdout.strip().splitlines()[-1])
-    dynload = os.path.join(out, "lib-dynload")
-    _strip(sorted(os.path.join(dynload, f) for f in os.listdir(dynload)))
+    if not cross:  # Debian's aarch64 ones come stripped, for a CPU this strip may not know
+        tree_dynload = os.path.join(out, "lib-dynload")
+        _strip(sorted(os.path.join(tree_dynload, f) for f in os.listdir(tree_dynload)))
     print("    %s/python%s: %d modules as .pyc, %d extension modules (the rest of the stdlib)"
           % (TREE_DIR, version, counts["pure"], counts["extensions"]))
     return out

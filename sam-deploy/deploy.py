@@ -3,14 +3,16 @@
 
     python sam-deploy/deploy.py [--stack-name NAME] [--region REGION] [--arch x86_64|arm64]
                                 [--memory MB] [--timeout S] [--invoke-mode BUFFERED|RESPONSE_STREAM]
-                                [--src DIR] [--handler MOD.FN] [--zip PATH] [--guided]
-                                [--endpoint-url URL]
+                                [--src DIR] [--handler MOD.FN] [--python 3.11|3.12|3.13]
+                                [--zip PATH | --sam-build] [--guided] [--endpoint-url URL]
 
 1. Builds dist/function.zip with `python build.py` when it is missing, older than any
    source (handler/ or --src, and devtools.facts.BUILD_INPUTS: runtime.pyx, native/, ...)
-   or built for another architecture. --zip PATH deploys that zip as it is.
-2. Points the template's CodeUri at the zip and runs `sam deploy` (the managed S3 bucket
-   of the SAM CLI holds the code).
+   or built for another architecture. --zip PATH deploys that zip as it is. --sam-build
+   runs `sam build` instead (the template's makefile build, sam-deploy/function/Makefile,
+   for the --arch given as the Architecture parameter; setup.cfg's handler sources).
+2. Points the template's CodeUri at the zip (or takes the template `sam build` wrote) and
+   runs `sam deploy` (the managed S3 bucket of the SAM CLI holds the code).
 3. Prints the function's name, ARN and URL.
 
 --endpoint-url URL deploys into an AWS emulator (moto, LocalStack) instead: the emulator
@@ -32,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
+from buildtools import targets  # noqa: E402
 from devtools import facts  # noqa: E402
 
 TEMPLATE = os.path.join(HERE, "template.yaml")
@@ -72,12 +75,17 @@ def parse_args(argv):
                         help="function URL invoke mode (default: %(default)s)")
     parser.add_argument("--src", default=default_src, help="handler sources, passed to build.py")
     parser.add_argument("--handler", default=default_handler, help="MODULE.FUNCTION, passed to build.py")
+    parser.add_argument("--python", default=targets.DEFAULT_PYTHON, choices=targets.PYTHONS,
+                        help="CPython version of the bootstrap, passed to build.py (default: %(default)s)")
     parser.add_argument("--zip", help="deploy this zip as it is (no build)")
+    parser.add_argument("--sam-build", action="store_true", help="build with `sam build` (the template's makefile)")
     parser.add_argument("--guided", action="store_true", help="run `sam deploy --guided` (asks for settings)")
     parser.add_argument("--endpoint-url", help="deploy into an AWS emulator at URL (moto, LocalStack)")
     args = parser.parse_args(argv)
     if args.endpoint_url and args.guided:
         parser.error("--guided does not go with --endpoint-url")
+    if args.zip and args.sam_build:
+        parser.error("--zip and --sam-build are two ways to get the code: choose one")
     if args.endpoint_url and not args.region:
         args.region = "us-east-1"
     return args
@@ -103,9 +111,7 @@ def zip_arch(zip_path):
     bootstrap = os.path.join(os.path.dirname(zip_path), "function", "bootstrap")
     if not os.path.exists(bootstrap):
         return None
-    from buildtools import elf_check
-
-    return elf_check.read_elf(bootstrap).arch
+    return targets.bootstrap_arch(bootstrap)
 
 
 def build_reason(args):
@@ -118,6 +124,8 @@ def build_reason(args):
     arch = zip_arch(DEFAULT_ZIP)
     if arch and arch != args.arch:
         return "the zip is for %s, not %s" % (arch, args.arch)
+    if args.python != targets.DEFAULT_PYTHON:  # a zip does not record its CPython version
+        return "--python %s" % args.python
     return None
 
 
@@ -131,7 +139,7 @@ def ensure_zip(args):
         step("%s is up to date" % shown(DEFAULT_ZIP))
         return DEFAULT_ZIP
     command = [sys.executable, os.path.join(ROOT, "build.py"), "--src", args.src, "--handler", args.handler,
-               "--arch", args.arch]
+               "--arch", args.arch, "--python", args.python]
     step("building (%s): %s" % (reason, " ".join(command)))
     if subprocess.run(command, cwd=ROOT).returncode != 0:
         raise DeployError("build.py failed (see above)")
@@ -203,6 +211,16 @@ def stage_template(zip_path, out_dir):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def sam_build(args, sam, env, work_dir):
+    """`sam build` of the template for --arch; returns the template it wrote."""
+    build_dir = os.path.join(work_dir, "build")
+    step("building with `sam build` (sam-deploy/function/Makefile) for %s" % args.arch)
+    make_env = dict(env, PYTHON=sys.executable)  # the Makefile's $(PYTHON)
+    run_sam(sam, ["build", "--template-file", TEMPLATE, "--build-dir", build_dir,
+                  "--parameter-overrides", "Architecture=" + args.arch], make_env)
+    return os.path.join(build_dir, "template.yaml")
 
 
 def translate(sam_template_path, region):
@@ -296,11 +314,14 @@ def deploy(args):
     sam = sam_command()
     env = sam_env(args)
     check_credentials(env)
-    zip_path = ensure_zip(args)
+    zip_path = None if args.sam_build else ensure_zip(args)
     target = args.endpoint_url or "AWS" + (" (%s)" % args.region if args.region else "")
-    step("deploying %s as stack %s to %s" % (shown(zip_path), args.stack_name, target))
     with tempfile.TemporaryDirectory(prefix="sam-deploy-") as work_dir:
-        template = stage_template(zip_path, work_dir)
+        if args.sam_build:
+            template = sam_build(args, sam, env, work_dir)
+        else:
+            template = stage_template(zip_path, work_dir)
+        step("deploying %s as stack %s to %s" % (shown(zip_path or template), args.stack_name, target))
         if args.endpoint_url:
             deploy_to_emulator(args, sam, env, template, work_dir)
         else:

@@ -19,7 +19,19 @@ REQUIREMENTS = [os.path.join(ROOT, "tests", "requirements.txt"),
                 os.path.join(ROOT, "buildtools", "requirements-build.txt")]
 
 
+def ensure_arm64_toolchain():
+    """Debian's aarch64 CPython and qemu-user, pinned, for the arm64 tests (tests/test_targets.py)."""
+    if os.uname().machine != "x86_64":
+        return
+    script = os.path.join(ROOT, "buildtools", "debian_arm64.py")
+    if subprocess.run([sys.executable, script, "--check"], capture_output=True).returncode != 0:
+        print("run_tests: installing the arm64 build and run tools (buildtools/debian_arm64.py)", flush=True)
+        if subprocess.run([sys.executable, script]).returncode != 0:
+            print("run_tests: could not install them: the arm64 tests will fail", flush=True)
+
+
 def main():
+    ensure_arm64_toolchain()
     python = ensure_venv(VENV, REQUIREMENTS, announce=lambda message: print("run_tests: " + message, flush=True))
     args = sys.argv[1:]
     if not [arg for arg in args if arg != "--unit"]:

@@ -64,6 +64,35 @@ def test_missing_sources_become_import_errors():
     assert "static const unsigned char" not in source
 
 
-@pytest.mark.parametrize("version,applies", [((3, 11), True), ((3, 12), False), ((3, 10), False)])
-def test_only_for_python_3_11(version, applies):
-    assert frozen_modules.applies(version) is applies
+PYENV = os.path.join(os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv"), "versions")
+
+
+def _pyenv_archive(version):
+    """pyenv's static libpythonX.Y.a of the newest X.Y.* installed."""
+    import glob
+
+    found = sorted(glob.glob(os.path.join(PYENV, version + ".*", "lib", "python" + version, "config-*",
+                                          "libpython%s.a" % version)))
+    assert found, "pyenv has no CPython %s with a static libpython" % version
+    return found[-1]
+
+
+@pytest.mark.parametrize("version, deep_frozen", [("3.11", True), ("3.12", True), ("3.13", False)])
+def test_applies_where_the_archive_has_deepfreeze(version, deep_frozen):
+    archive = _pyenv_archive(version)
+    assert frozen_modules.applies(archive) is deep_frozen
+    if deep_frozen:
+        assert set(frozen_modules.getters(archive)) == set(frozen_modules.FROZEN)
+        assert frozen_modules.c_source(libpython=archive)
+
+
+def test_python_3_12_also_gets_the_code_version_counter():
+    """3.12's deepfreeze.o also defines _Py_next_func_version (codeobject.o needs it)."""
+    assert "uint32_t _Py_next_func_version = 1;" in frozen_modules.c_source(libpython=_pyenv_archive("3.12"))
+    assert "_Py_next_func_version" not in frozen_modules.c_source(libpython=_pyenv_archive("3.11"))
+
+
+def test_archive_members_reads_long_names(tmp_path):
+    members = frozen_modules.archive_members(_pyenv_archive("3.11"))
+    assert {"frozen.o", "deepfreeze.o", "pylifecycle.o"} <= set(members)
+    assert all(not name.endswith("/") for name in members)

@@ -4,11 +4,15 @@ and deploy.py really deploys into moto's server (CloudFormation + S3 + Lambda on
 import base64
 import hashlib
 import importlib.util
+import io
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
 import time
+import zipfile
 
 import pytest
 
@@ -158,11 +162,15 @@ def moto_url(tmp_path_factory):
     log.close()
 
 
-def lambda_client(url):
+def moto_client(service, url):
     import boto3
 
-    return boto3.client("lambda", endpoint_url=url, region_name="us-east-1",
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
                         aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def lambda_client(url):
+    return moto_client("lambda", url)
 
 
 def test_deploy_into_moto(moto_url, test_build):
@@ -192,3 +200,37 @@ def test_deploy_into_moto(moto_url, test_build):
     assert printed_again == printed
     again = lambda_client(moto_url).get_function(FunctionName=printed["FunctionName"])["Configuration"]
     assert (again["CodeSha256"], again["LastModified"]) == (function["CodeSha256"], function["LastModified"])
+
+
+@pytest.mark.needs_bootstrap
+def test_sam_build_for_arm64_then_deploy_into_moto(moto_url):
+    """`sam build` runs the template's makefile build (sam-deploy/function/Makefile) for the
+    function's Architectures; deploy.py --sam-build deploys what it built."""
+    assert shutil.which("make"), "sam build's makefile method needs make (apt-get install make)"
+    result = run_deploy(DEPLOY_PY, "--sam-build", "--arch", "arm64", "--endpoint-url", moto_url,
+                        "--stack-name", "sam-build-test", env=clean_env(**FAKE_CREDENTIALS))
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    output = result.stdout + result.stderr
+    assert "$ sam build" in output
+    assert re.search(r"al2023 check: \d+ ELF files, arm64, max GLIBC_2\.3[0-4], .*: OK", output)
+    name = dict(line.split(": ", 1) for line in result.stdout.splitlines()
+                if line.startswith("FunctionName: "))["FunctionName"]
+    function = lambda_client(moto_url).get_function(FunctionName=name)
+    # moto's CloudFormation does not hand Architectures on to its Lambda (which then says
+    # x86_64): the stack's parameter is what was deployed, the code is what `sam build` made.
+    stack = moto_client("cloudformation", moto_url).describe_stacks(StackName="sam-build-test")["Stacks"][0]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["Architecture"] == "arm64"
+    s3 = moto_client("s3", moto_url)
+    uploads = [s3.get_object(Bucket="sam-build-test-artifacts", Key=o["Key"])["Body"].read()
+               for o in s3.list_objects_v2(Bucket="sam-build-test-artifacts")["Contents"]]
+    sha = function["Configuration"]["CodeSha256"]
+    deployed = [z for z in uploads if base64.b64encode(hashlib.sha256(z).digest()).decode() == sha]
+    assert len(deployed) == 1, "the deployed code is the zip `sam package` uploaded"
+    code = zipfile.ZipFile(io.BytesIO(deployed[0]))
+    assert code.getinfo("bootstrap").external_attr >> 16 & 0o111
+    machines = {}
+    for name in code.namelist():
+        header = code.open(name).read(20)
+        if header[:4] == b"\x7fELF":
+            machines[name] = int.from_bytes(header[18:20], "little")
+    assert "bootstrap" in machines and set(machines.values()) == {183}  # EM_AARCH64, every ELF

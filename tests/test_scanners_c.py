@@ -10,9 +10,11 @@ import subprocess
 
 import pytest
 
+from buildtools import targets
+
 TESTS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(TESTS)
-ZIG = os.path.join(ROOT, ".build-venv", "lib", "python3.11", "site-packages", "ziglang", "zig")
+ZIG = os.path.join(targets.build_venv(ROOT), "lib", "python" + targets.DEFAULT_PYTHON, "site-packages", "ziglang", "zig")
 
 
 def verbatim_c(pxd):
@@ -49,7 +51,7 @@ def test_host(source, tmp_path):
                                                 ("s390x-linux-musl", "qemu-s390x-static", "swar 0 vector none")])
 def test_other_architectures(source, tmp_path, target, qemu, path):
     if not os.path.exists(ZIG) or not shutil.which(qemu):
-        pytest.skip("needs the build's zig (.build-venv) and %s (apt-get install qemu-user-static)" % qemu)
+        pytest.skip("needs the build's zig (.build-venv-3.11) and %s (apt-get install qemu-user-static)" % qemu)
     binary = str(tmp_path / target)
     run([ZIG, "cc", "-O2", "-static", "-target", target, "-o", binary, str(source)])
     assert "bad 0 " + path in run([qemu, binary])
