@@ -41,8 +41,9 @@ class StdlibTreeFinder:
 
 def install(root):
     """Puts the finder for the tree at `root` before the path finder on sys.meta_path."""
+    from _frozen_importlib_external import PathFinder
+
     finder = StdlibTreeFinder(root)
-    position = next((i for i, f in enumerate(sys.meta_path) if getattr(f, "__name__", "") == "PathFinder"
-                     or type(f).__name__ == "PathFinder"), len(sys.meta_path))
+    position = sys.meta_path.index(PathFinder) if PathFinder in sys.meta_path else len(sys.meta_path)
     sys.meta_path.insert(position, finder)
     return finder
