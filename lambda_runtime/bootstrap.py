@@ -10,7 +10,7 @@ import sys
 
 from _lambda_runtime import RuntimeApiClient, RuntimeApiError, serve
 
-from . import import_hooks, shutdown, stdlib_tree, task_paths
+from . import import_hooks, init_gc, shutdown, stdlib_tree, task_paths
 from .function import Function, current_invocation
 from .handler_loader import load_handler
 
@@ -104,7 +104,8 @@ def run(default_handler, stdlib_dir=None, environ=os.environ):
     task_paths.extend_sys_path(environ)
     _install_lazy_hooks(log_format, environ.get("AWS_LAMBDA_LOG_LEVEL", ""))
     try:
-        function = Function(load_handler(environ.get("_HANDLER") or default_handler), log_format)
+        handler = init_gc.run_init(lambda: load_handler(environ.get("_HANDLER") or default_handler))
+        function = Function(handler, log_format)
     except Exception as error:
         return _report_init_error(client, error, log_format)
 

@@ -124,9 +124,10 @@ def run(address, function, count, graceful):
     # SIGTERM is always forwarded to the workers, graceful or not.
     shutdown.install_handler(_on_sigterm)
 
-    # The init's objects into the permanent generation (garbage collected first): a
+    # What was made since the init (init_gc froze the init's own objects) into the permanent
+    # generation too, garbage collected first (cheap: frozen objects are not walked): a
     # collection writes into every object it examines, which in each worker would copy the
-    # pages of the whole init heap. A worker's own objects are collected as usual.
+    # pages of the shared heap. A worker's own objects are collected as usual.
     gc.collect()
     gc.freeze()
     workers = set()

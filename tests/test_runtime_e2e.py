@@ -351,3 +351,15 @@ def test_inspect_works_on_compiled_code(start_bootstrap, api):
     assert invoke(api, {}).json() == {
         "created": "GEN_CREATED", "suspended": "GEN_SUSPENDED", "coroutine": "CORO_CREATED",
         "isgeneratorfunction": True, "signature": "(event, context)"}
+
+
+def test_init_objects_are_frozen_and_the_collector_restored(start_bootstrap, api):
+    """lambda_runtime/init_gc.py: the init ran with the collector held back; by the first
+    invocation the thresholds are CPython's defaults again, the init's objects are in the
+    permanent generation and the invocation's own are collectable as usual."""
+    start_bootstrap("echo.gc_state")
+    answer = invoke(api, {}).json()
+    assert answer["threshold"] == [700, 10, 10] and answer["enabled"] is True
+    assert answer["frozen"] > 1000
+    assert answer["init_object_collectable"] is False
+    assert answer["new_object_collectable"] is True

@@ -119,6 +119,23 @@ def frozen(event, context):
     return answer
 
 
+# A container made while the module is imported (during the init), for gc_state.
+_MADE_AT_INIT = {"made": "at init"}
+
+
+def gc_state(event, context):
+    """The collector's state during an invocation: thresholds, whether the init's objects
+    are frozen (in no generation) and this invocation's are not."""
+    import gc
+
+    made_now = {"made": "now"}
+    tracked = gc.get_objects()
+    return {"threshold": list(gc.get_threshold()), "enabled": gc.isenabled(),
+            "frozen": gc.get_freeze_count(),
+            "init_object_collectable": any(o is _MADE_AT_INIT for o in tracked),
+            "new_object_collectable": any(o is made_now for o in tracked)}
+
+
 def zipimport_state(event, context):
     """sys.path_hooks' zipimporter, whether zipimport/time were loaded, and importing it."""
     import sys
