@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
 
 from buildtools import botocore_models, docker_build, elf_check  # noqa: E402
-from buildtools import packages, shared_libs, sources, stdlib_tree, targets, task_files  # noqa: E402
+from buildtools import packages, regex_cache, shared_libs, sources, stdlib_tree, targets, task_files  # noqa: E402
 from devtools import facts, venv  # noqa: E402
 
 BUILD_REQUIREMENTS = os.path.join(ROOT, "buildtools", "requirements-build.txt")
@@ -359,6 +359,9 @@ def build(args):
     dist_dir = steps.run("Nuitka", run_nuitka, python, args, target, project, c_files, compiler_path, deps)
     steps.run("function files", task_files.copy_into, args.src, dist_dir, deps)
     steps.run("AWS service models", botocore_models.write, models, dist_dir)
+    steps.run("regex table", regex_cache.write, python, dist_dir,
+              regex_cache.modules_to_train(args.src, deps, task_files.vendored_names(args.src, deps)),
+              deps.directories, target)
     if not args.lean_stdlib:
         steps.run("stdlib tree", stdlib_tree.write, python, dist_dir, os.path.join(args.build_dir, "nuitka-report.xml"),
                   target)

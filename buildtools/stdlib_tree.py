@@ -111,7 +111,7 @@ def write(python, dist_dir, report_path, target=None):
     relative = tree_path(python)
     version = relative.rsplit("python", 1)[1]
     out = os.path.join(dist_dir, relative)
-    shutil.rmtree(os.path.join(dist_dir, TREE_DIR.split("/")[0]), ignore_errors=True)
+    shutil.rmtree(os.path.join(dist_dir, TREE_DIR), ignore_errors=True)
     spec = {"out": out, "left_out": sorted(STDLIB_LEFT_OUT), "carried": carried_modules(report_path),
             "stdlib": stdlib, "dynload": dynload, "ext_suffix": ext_suffix,
             "display": "/var/task/" + TREE_DIR + "/python" + version}

@@ -51,12 +51,19 @@ def _install_lazy_hooks(log_format, log_level):
         pass
     else:
         import_hooks.after_import("inspect", lambda module: patch_inspect())
+    import_hooks.after_import("re", _use_regex_table)
     import_hooks.after_import("ssl", _use_system_ca_bundle)
     import_hooks.after_import("botocore.loaders", _use_baked_models)
     import_hooks.after_import(
         "logging",
         lambda logging: _configure_logging(logging, log_format, log_level),
     )
+
+
+def _use_regex_table(re):
+    from . import regex_cache  # only for programs that use regular expressions
+
+    regex_cache.install(re, os.path.join(_BOOTSTRAP_DIR, regex_cache.FILE))
 
 
 def _use_system_ca_bundle(ssl):

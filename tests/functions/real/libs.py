@@ -37,3 +37,22 @@ def cryptography_handler(event, context):
     digest.update(event["text"].encode())
     return {"roundtrip": fernet.decrypt(fernet.encrypt(event["text"].encode())).decode(),
             "sha256": digest.finalize().hex()[:16]}
+
+
+def regex_table(event, context):
+    """Whether re's compiler takes the patterns urllib3 compiles at import from the build's
+    table (lambda_runtime/regex_cache.py): equal Patterns, re's parser run only for others."""
+    from re import _compiler, _parser
+
+    import urllib3.util.url as url
+
+    parsed = []
+    real_parse = _parser.parse
+    _parser.parse = lambda *args: parsed.append(args[0]) or real_parse(*args)
+    try:
+        again = _compiler.compile(url._PERCENT_RE.pattern)
+        other = _compiler.compile(r"[0-9]{3}-(?P<unseen>x)")
+    finally:
+        _parser.parse = real_parse
+    return {"table_in_use": hasattr(_compiler.compile, "__wrapped__"), "equal": again == url._PERCENT_RE,
+            "parsed": parsed, "other_groups": other.groupindex.get("unseen")}
