@@ -25,7 +25,8 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
 
 from buildtools import botocore_models, docker_build, elf_check  # noqa: E402
-from buildtools import packages, regex_cache, shared_libs, sources, stdlib_tree, targets, task_files  # noqa: E402
+from buildtools import nuitka_cross, packages, regex_cache, shared_libs, sources, stdlib_tree, targets  # noqa: E402
+from buildtools import task_files  # noqa: E402
 from devtools import facts, venv  # noqa: E402
 
 BUILD_REQUIREMENTS = os.path.join(ROOT, "buildtools", "requirements-build.txt")
@@ -125,22 +126,53 @@ def _sha256_file(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def requirements_target(src, cache_dir):
-    """Where --src/requirements.txt is installed (one directory per content hash)."""
-    return os.path.join(cache_dir, "deps-" + _sha256_file(os.path.join(src, "requirements.txt"))[:16])
+def requirements_target(src, cache_dir, arch=None, python=targets.DEFAULT_PYTHON):
+    """Where --src/requirements.txt is installed: one directory per content hash, and per
+    target (wheels with C extensions are per architecture and CPython version); the default
+    target's is deps-<hash>."""
+    name = "deps-" + _sha256_file(os.path.join(src, "requirements.txt"))[:16]
+    arch = arch or host_arch()
+    if (arch, python) != (host_arch(), targets.DEFAULT_PYTHON):
+        name += "-%s-%s" % (arch, python)
+    return os.path.join(cache_dir, name)
 
 
-def install_requirements(python, src, cache_dir):
-    """--src/requirements.txt -> a target directory put on Nuitka's path (cached by hash)."""
+def install_requirements(python, src, cache_dir, target):
+    """--src/requirements.txt -> a target directory put on Nuitka's path (cached by hash),
+    with the wheels of `target` (for arm64 on x86_64: aarch64 wheels, Target.pip_options).
+    Returns (that directory, the same requirements for this machine or None): Nuitka's
+    compile-time queries run this machine's Python importing the packages (pydantic's lazy
+    imports, ...), so a cross build gives them this machine's wheels of the same versions."""
     requirements = os.path.join(src, "requirements.txt")
     if not os.path.exists(requirements):
-        return None
-    target = requirements_target(src, cache_dir)
-    if not os.path.exists(os.path.join(target, ".complete")):
-        shutil.rmtree(target, ignore_errors=True)
-        _pip(python, ["install", "--quiet", "--target", target, "-r", requirements])
-        open(os.path.join(target, ".complete"), "w").close()
-    return target
+        return None, None
+    directory = requirements_target(src, cache_dir, target.arch, target.python)
+    try:
+        _pip_install(python, requirements, directory, target.pip_options())
+    except BuildError as error:
+        if not target.cross:
+            raise
+        raise BuildError("%s\n(cross-building for %s installs wheels only: every requirement needs a cp%s or "
+                         "pure-Python wheel tagged %s ... %s; pin a version that has one, or build with "
+                         "`python build.py --docker --arch %s`)"
+                         % (error, target.arch, target.python.replace(".", ""),
+                            targets.manylinux_tags(target.arch)[0], targets.manylinux_tags(target.arch)[-1],
+                            target.arch)) from None
+    if not target.cross:
+        return directory, None
+    print("    %s wheels (CPython %s): %s" % (target.arch, target.python, directory))
+    host_directory = requirements_target(src, cache_dir, host_arch(), target.python)
+    _pip_install(python, requirements, host_directory, [])
+    print("    %s wheels for Nuitka's compile-time queries: %s" % (host_arch(), host_directory))
+    return directory, host_directory
+
+
+def _pip_install(python, requirements, directory, options):
+    if os.path.exists(os.path.join(directory, ".complete")):
+        return
+    shutil.rmtree(directory, ignore_errors=True)
+    _pip(python, ["install", "--quiet", "--target", directory] + options + ["-r", requirements])
+    open(os.path.join(directory, ".complete"), "w").close()
 
 
 # -- step: the compiler -------------------------------------------------------------
@@ -198,7 +230,7 @@ def write_main_script(build_dir, default_handler, stdlib_dir):
     return path
 
 
-def run_nuitka(python, args, target, project, c_files, compiler_path, deps):
+def run_nuitka(python, args, target, project, c_files, compiler_path, deps, host_deps=None):
     stdlib_dir = None if args.lean_stdlib else stdlib_tree.tree_path(python)
     main_script = write_main_script(args.build_dir, args.handler, stdlib_dir)
     native_names = [name for name, _ in c_files]
@@ -239,9 +271,13 @@ def run_nuitka(python, args, target, project, c_files, compiler_path, deps):
 
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join(filter(None, [compiler_path, os.path.dirname(python), env.get("PATH")]))
-    env["PYTHONPATH"] = os.pathsep.join([os.path.abspath(args.src)] + deps.directories + [ROOT])
+    python_path = [os.path.abspath(args.src)] + deps.directories + [ROOT]
+    env["PYTHONPATH"] = os.pathsep.join(python_path)
     env["LAMBDA_NATIVE_MODULES"] = os.pathsep.join("%s=%s" % (name, c) for name, c in c_files)
     env.update(target.to_env())
+    if host_deps:  # the path of Nuitka's compile-time queries: this machine's wheels (nuitka_cross.py)
+        env[nuitka_cross.HOST_PYTHONPATH] = os.pathsep.join(host_deps[1] if path == host_deps[0] else path
+                                                            for path in python_path)
     env.pop("PYTHONHOME", None)
     log_path = os.path.join(args.build_dir, "nuitka.log")
     with open(log_path, "w") as log:
@@ -341,7 +377,8 @@ def build(args):
     else:
         compiler_path = steps.run("zig C compiler (%s)" % target.zig_target, zig_wrapper, python, target,
                                   os.path.join(args.build_dir, "zig-%s" % args.arch))
-    deps_dir = steps.run("requirements", install_requirements, python, args.src, cache_dir)
+    deps_dir, host_deps_dir = steps.run("requirements", install_requirements, python, args.src, cache_dir,
+                                         target)
     deps = packages.find_dependencies([deps_dir, args.src])
     unknown = packages.unknown_compiled_packages(deps, args.compile_package)
     if unknown:
@@ -356,7 +393,8 @@ def build(args):
 
     c_files = steps.run("Cython", translate_native, python,
                         list(native.RUNTIME_MODULES) + project.native_modules, os.path.join(args.build_dir, "c"))
-    dist_dir = steps.run("Nuitka", run_nuitka, python, args, target, project, c_files, compiler_path, deps)
+    dist_dir = steps.run("Nuitka", run_nuitka, python, args, target, project, c_files, compiler_path, deps,
+                         (deps_dir, host_deps_dir) if host_deps_dir else None)
     steps.run("function files", task_files.copy_into, args.src, dist_dir, deps)
     steps.run("AWS service models", botocore_models.write, models, dist_dir)
     steps.run("regex table", regex_cache.write, python, dist_dir,

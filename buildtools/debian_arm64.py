@@ -2,7 +2,9 @@
 
 `libpython3.11-dev:arm64` ships a static libpython3.11.a with its aarch64 pyconfig.h,
 `libpython3.11-stdlib:arm64` the stdlib's aarch64 extension modules (lib-dynload), `libc6:arm64`
-the aarch64 loader and libc that `qemu-user-static` needs to run the result here. The
+the aarch64 loader and libc that `qemu-user-static` needs to run the result here, and
+`libssl3:arm64`, `libffi8:arm64`, ... the aarch64 libraries those extension modules need, which
+the build ships next to the bootstrap. The
 versions are pinned (Debian bookworm and its security updates); `install()` adds the arm64
 architecture to dpkg and installs exactly these. Multi-Arch "same" packages must match the
 installed amd64 ones, so apt may upgrade the host's own python3.11 packages to the same version.
@@ -22,6 +24,18 @@ PACKAGES = {
     "libpython3.11-stdlib:arm64": "3.11.2-6+deb12u9",
     "libc6:arm64": "2.36-9+deb12u14",
     "qemu-user-static": "1:7.2+dfsg-7+deb12u18+b3",
+    # The libraries beyond glibc that the aarch64 extension modules need, shipped next to
+    # the bootstrap (buildtools/shared_libs.py, Target.find_library): _ssl/_hashlib, zlib
+    # users, _ctypes, _lzma, _uuid, _sqlite3, _bz2, _dbm. Multi-Arch "same": the versions
+    # match the host's own copies of these packages.
+    "libssl3:arm64": "3.0.22-1~deb12u2",
+    "zlib1g:arm64": "1:1.2.13.dfsg-1+deb12u1",
+    "libffi8:arm64": "3.4.4-1",
+    "liblzma5:arm64": "5.4.1-1+deb12u2",
+    "libuuid1:arm64": "2.38.1-5+deb12u3",
+    "libsqlite3-0:arm64": "3.40.1-2+deb12u2",
+    "libbz2-1.0:arm64": "1.0.8-5+b1",
+    "libdb5.3:arm64": "5.3.28+dfsg2-1",
 }
 
 #: Where those packages put the target's files.

@@ -10,6 +10,16 @@ x86_64 host that interpreter is the host's CPython 3.11, so, inside Nuitka's pro
   _struct, math, zlib, ... into it, where the host has them as extension modules);
 - the extension modules Nuitka copies into the dist (the host's) are replaced by the
   target's files of the same modules;
+- third-party packages' extension modules are the target's (pip installed aarch64 wheels:
+  Target.pip_options): Nuitka finds them under the target's suffix
+  (`.cpython-311-aarch64-linux-gnu.so`, which the host's importlib does not know);
+- the libraries an extension module needs are read from its ELF (DT_NEEDED, resolved
+  through its DT_RPATH/DT_RUNPATH and the target's library directories) instead of by
+  `ldd`, which runs the host's loader and knows no aarch64 file; for a host stdlib module
+  the target's file of the same module is read, so Nuitka copies the target's libssl,
+  libffi, ... (/usr/lib/aarch64-linux-gnu), not the host's;
+- Nuitka's compile-time queries (the host's Python importing a package to read, e.g.,
+  pydantic's lazy-import table) import this machine's wheels of the same requirements;
 - GLIBC_COMPAT_C supplies what Debian's archives (built against glibc 2.36) call and
   glibc 2.34 lacks.
 """
@@ -17,6 +27,10 @@ x86_64 host that interpreter is the host's CPython 3.11, so, inside Nuitka's pro
 import os
 import sys
 
+# build.py's PYTHONPATH with this machine's wheels of the requirements in place of the
+# target's: Nuitka's compile-time queries (a subprocess of the host's Python importing a
+# package, e.g. pydantic's lazy-import table) cannot load the target's extension modules.
+HOST_PYTHONPATH = "LAMBDA_HOST_PYTHONPATH"
 
 
 # libexpat.a (pyexpat is built into Debian's libpython) seeds its hash salt with
@@ -66,6 +80,97 @@ def install(target):
     SconsInterface.getTargetPythonIncludePath = lambda **_: target.include_dir
     # What os.uname() says on the target: the C compiler's -march follows from it.
     SconsInterface.getArchitecture = lambda: facts.GNU_TARGETS[target.arch].split("-")[0]
+    _install_extension_suffix(target)
+    _install_dll_detection(target)
+    _install_host_queries()
+
+
+def _install_host_queries():
+    """Nuitka's plugins ask about a package by running the host's Python on it
+    (queryRuntimeInformationMultiple, with os.environ): with HOST_PYTHONPATH set, they
+    import this machine's wheels of the same versions."""
+    from nuitka.plugins.PluginBase import NuitkaPluginBase
+
+    host_path = os.environ.get(HOST_PYTHONPATH)
+    if not host_path:
+        return
+    query = NuitkaPluginBase.queryRuntimeInformationMultiple
+
+    def query_on_host(self, *args, **kwargs):
+        saved = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = host_path
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            if saved is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = saved
+
+    NuitkaPluginBase.queryRuntimeInformationMultiple = query_on_host
+
+
+def _install_extension_suffix(target):
+    """Nuitka finds extension modules by importlib.machinery.EXTENSION_SUFFIXES (its own
+    finder; the host's import system keeps its own copy of the list and is not affected)."""
+    import importlib.machinery
+
+    from nuitka.utils import Importing
+
+    if target.ext_suffix not in importlib.machinery.EXTENSION_SUFFIXES:
+        importlib.machinery.EXTENSION_SUFFIXES.append(target.ext_suffix)  # last: ".so" stays the dist's name
+    Importing._extension_module_suffixes = None  # recomputed from the list on next use
+
+
+def _install_dll_detection(target):
+    from nuitka.containers.OrderedSets import OrderedSet
+    from nuitka.freezer import DllDependenciesPosix, Standalone
+
+    def detect(dll_filename, package_name, original_dir):
+        return OrderedSet(needed_libraries(dll_filename, target))
+
+    DllDependenciesPosix.detectBinaryPathDLLsPosix = detect
+    Standalone.detectBinaryPathDLLsPosix = detect
+
+
+def target_counterpart(path, target):
+    """The ELF to read for `path`: itself when it is the target's, else (a host stdlib
+    extension module) the target's file of the same module, or None."""
+    from buildtools import elf_check
+
+    if elf_check.read_elf(path).arch == target.arch:
+        return path
+    module = os.path.basename(path).split(".", 1)[0]
+    candidate = os.path.join(target.extension_dir, module + target.ext_suffix)
+    return candidate if os.path.exists(candidate) else None
+
+
+def needed_libraries(path, target, _seen=None):
+    """Paths of the shared libraries beyond glibc and the C++ runtime that the target's
+    version of `path` needs, directly or through each other (what Nuitka's `ldd` gives
+    natively): each DT_NEEDED looked up in the ELF's DT_RPATH/DT_RUNPATH ($ORIGIN), then in
+    the target's library directories. A library found nowhere is left to the al2023 check."""
+    from buildtools import elf_check, shared_libs
+
+    seen = set() if _seen is None else _seen
+    elf = target_counterpart(path, target)
+    if elf is None:
+        return []
+    info = elf_check.read_elf(elf)
+    origin = os.path.dirname(os.path.abspath(elf))
+    search = [os.path.normpath(entry.replace("$ORIGIN", origin).replace("${ORIGIN}", origin))
+              for entry in info.runpath] + list(target.library_dirs)
+    found = []
+    for name in info.needed:
+        if name in elf_check.AL2023_LIBS or name in shared_libs.SYSTEM_ONLY or name in seen:
+            continue
+        library = next((os.path.join(d, name) for d in search if os.path.exists(os.path.join(d, name))), None)
+        if library is None:
+            continue
+        seen.add(name)
+        found.append(library)
+        found += needed_libraries(library, target, seen)
+    return found
 
 
 def retarget_extension_modules(dist_dir, target):

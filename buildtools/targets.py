@@ -78,6 +78,18 @@ class Target:
         return next((os.path.join(d, name) for d in self.library_dirs if os.path.exists(os.path.join(d, name))),
                     None)
 
+    def pip_options(self):
+        """pip install options that pick the wheels of this target: none for a native target
+        (pip asks the running interpreter, capped at manylinux_2_34 by buildtools/pip_glibc);
+        for a cross target its platform tags (every manylinux_2_Y up to glibc 2.34 and the
+        legacy manylinux2014 alias), CPython version and ABI, and wheels only (an sdist would
+        be built for the host)."""
+        if not self.cross:
+            return []
+        return ["--only-binary=:all:", "--python-version", self.python, "--implementation", "cp",
+                "--abi", "cp" + self.python.replace(".", "")] + [
+                    option for tag in manylinux_tags(self.arch) for option in ("--platform", tag)]
+
     def venv_dir(self, root):
         return build_venv(root, self.python)
 
@@ -87,6 +99,14 @@ class Target:
 
     def to_env(self):
         return {_ENV: json.dumps(dataclasses.asdict(self))}
+
+
+def manylinux_tags(arch, glibc=facts.GLIBC_TARGET):
+    """Wheel platform tags a bootstrap for `arch` can load, newest first: manylinux_2_34_aarch64
+    ... manylinux_2_17_aarch64, manylinux2014_aarch64 (the same as 2_17, older wheels' name)."""
+    machine = facts.GNU_TARGETS[arch].split("-")[0]
+    major, minor = (int(part) for part in glibc.split("."))
+    return ["manylinux_%d_%d_%s" % (major, y, machine) for y in range(minor, 16, -1)] + ["manylinux2014_" + machine]
 
 
 def build_venv(root, python=DEFAULT_PYTHON):

