@@ -178,16 +178,21 @@ static int lambdaIndexEntries(void) {
     memset(lambda_bucket_first, 0xff, size * sizeof(int));
     lambda_bucket_mask = size - 1;
     for (int i = loader_entry_count - 1; i >= 0; i--) { /* backwards: chains in table order */
-        char buffer[NUITKA_LOADER_NAME_MAX_LEN];
-        if (loader_entries[i]->m_compare_name != NULL) {
+        struct Nuitka_MetaPathBasedLoaderEntry const *entry = loader_entries[i];
+        if (entry->m_compare_name != NULL) {
             return -1;
         }
-        Nuitka_LoaderEntryName(loader_entries[i], buffer, sizeof(buffer));
-        lambda_entry_names[i] = strdup(buffer);
-        if (lambda_entry_names[i] == NULL) {
-            return -1;
+        if (entry->m_get_name == NULL) { /* the name as it is */
+            lambda_entry_names[i] = (char *)entry->m_name;
+        } else {
+            char buffer[NUITKA_LOADER_NAME_MAX_LEN];
+            Nuitka_LoaderEntryName(entry, buffer, sizeof(buffer));
+            lambda_entry_names[i] = strdup(buffer);
+            if (lambda_entry_names[i] == NULL) {
+                return -1;
+            }
         }
-        unsigned bucket = lambdaNameHash(buffer) & lambda_bucket_mask;
+        unsigned bucket = lambdaNameHash(lambda_entry_names[i]) & lambda_bucket_mask;
         lambda_entry_next[i] = lambda_bucket_first[bucket];
         lambda_bucket_first[bucket] = i;
     }
