@@ -24,6 +24,7 @@ from bytebuf cimport (ByteBuf, buf_adopt, buf_bytes, buf_char, buf_decimal, buf_
 from cpython.ref cimport PyObject, Py_XDECREF
 from lentbytes cimport LEND_MAX, lend, returned
 from floatfmt cimport float_from_decimal, float_repr_short
+from floatwide cimport float_from_decimal_wide, float_repr_wide
 from swar cimport json_escape_stop, json_string_stop
 
 cdef extern from "Python.h":
@@ -160,6 +161,8 @@ cdef int write_float(ByteBuf *out, double value) except -1:
     cdef char *text
     cdef char short[48]
     cdef int n = float_repr_short(value, short)
+    if not n:
+        n = float_repr_wide(value, short)
     if n:
         return buf_put(out, short, n)
     if not isfinite(value):
@@ -341,8 +344,8 @@ cdef inline bint at_digit(Src *s) noexcept:
 
 cdef object read_number(Src *s):
     """-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: an int of at most 18 digits, or a float:
-    made from its digits when they are exact (floatfmt.pxd), else read by the same routine as
-    float() (json's own)."""
+    made from its digits when there are at most 19 (floatfmt.pxd, floatwide.pxd), else read by
+    the same routine as float() (json's own)."""
     cdef Py_ssize_t start = s.i, digits = 0
     cdef unsigned long long mantissa = 0   # the first 19 significant digits
     cdef int significant = 0, exponent = 0, exp_value = 0
@@ -401,6 +404,8 @@ cdef object read_number(Src *s):
             raise _LeftToMarshal()
         return -<long long>mantissa if negative else <long long>mantissa
     if significant <= 15 and float_from_decimal(mantissa, exponent, &value):
+        return -value if negative else value
+    if significant <= 19 and float_from_decimal_wide(mantissa, exponent, &value):
         return -value if negative else value
     if s.i - start >= <Py_ssize_t>sizeof(text):
         raise _LeftToMarshal()
