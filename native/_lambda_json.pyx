@@ -25,7 +25,7 @@ from cpython.ref cimport PyObject, Py_XDECREF
 from lentbytes cimport LEND_MAX, lend, returned
 from floatfmt cimport float_from_decimal, float_repr_short
 from floatwide cimport float_from_decimal_wide, float_repr_wide
-from swar cimport json_escape_stop, json_string_stop
+from swar cimport json_escape_copy, json_string_stop
 
 cdef extern from "Python.h":
     int PyUnicode_KIND(object o)
@@ -97,13 +97,14 @@ cdef inline char *put_escape(char *w, unsigned int code) noexcept:
 
 
 cdef int write_narrow(ByteBuf *out, const unsigned char *text, Py_ssize_t n) except -1:
-    """A one-byte-per-character string (ASCII or Latin-1): the runs between escapes found a
-    word at a time and copied whole."""
+    """A one-byte-per-character string (ASCII or Latin-1): the runs between escapes copied
+    as they are scanned, many bytes at a time."""
     cdef Py_ssize_t i = 0, run
     cdef char *w
     while True:
-        run = json_escape_stop(text + i, n - i)
-        buf_put(out, <const char *>text + i, run)
+        w = buf_reserve(out, n - i)
+        run = json_escape_copy(text + i, n - i, <unsigned char *>w)
+        out.len += run
         i += run
         if i >= n:
             return 0
@@ -648,14 +649,17 @@ cdef class Codec:
 
 def _scan(bytes data, Py_ssize_t start, bint escape):
     """Tests only: the scanners of native/swar.pxd on data[start:], read in place (so that
-    start moves the scan against the 8-byte boundaries). escape: json_escape_stop (offset);
-    else json_string_stop ((offset, non-ASCII seen before it))."""
+    start moves the scan against the 8-byte boundaries). escape: json_escape_copy ((offset,
+    the bytes it copied before it)); else json_string_stop ((offset, non-ASCII seen before it))."""
     cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(data) + start
     cdef size_t n = PyBytes_GET_SIZE(data) - start
     cdef int high = 0
+    cdef bytearray copy
     if not 0 <= start <= PyBytes_GET_SIZE(data):
         raise ValueError("start out of range")
     if escape:
-        return json_escape_stop(p, n)
+        copy = bytearray(n)
+        n = json_escape_copy(p, n, <unsigned char *><char *>copy)
+        return n, bytes(copy[:n])
     n = json_string_stop(p, n, &high)
     return n, bool(high)
