@@ -16,12 +16,13 @@ from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Free
 from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeUTF8, PyUnicode_GET_LENGTH
 from libc.math cimport isfinite
+from libc.stdint cimport uint16_t, uint32_t
 from libc.string cimport memcmp, memcpy, strlen
 
 from asciichars cimport hex_digit
 from bytebuf cimport (ByteBuf, buf_adopt, buf_bytes, buf_char, buf_decimal, buf_free, buf_init, buf_put,
                      buf_release, buf_reserve)
-from cpython.ref cimport PyObject, Py_XDECREF
+from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
 from lentbytes cimport LEND_MAX, lend, returned
 from floatfmt cimport float_from_decimal, float_repr_short
 from floatwide cimport float_from_decimal_wide, float_repr_wide
@@ -29,9 +30,10 @@ from swar cimport json_escape_copy, json_string_stop
 
 cdef extern from "Python.h":
     int PyUnicode_KIND(object o)
+    bint PyUnicode_IS_ASCII(object o)
     int PyUnicode_1BYTE_KIND
+    int PyUnicode_2BYTE_KIND
     void *PyUnicode_DATA(object o)
-    Py_UCS4 PyUnicode_READ(int kind, void *data, Py_ssize_t index)
     str PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     char *PyOS_double_to_string(double val, char format_code, int precision, int flags, int *ptype) except NULL
     double PyOS_string_to_double(const char *s, char **endptr, void *overflow_exception) except? -1.0
@@ -115,24 +117,39 @@ cdef int write_narrow(ByteBuf *out, const unsigned char *text, Py_ssize_t n) exc
 
 DEF WIDE_BLOCK = 256        # characters per room reservation
 
+ctypedef fused wide_char:
+    uint16_t    # Py_UCS2
+    uint32_t    # Py_UCS4
+
+
+cdef inline char *escape_wide(wide_char *text, Py_ssize_t n, char *w) noexcept:
+    """text[0:n] at w, ASCII as it is, the rest escaped; returns the end. A loop per
+    character size: no size switch per character."""
+    cdef Py_ssize_t i
+    cdef unsigned int c
+    for i in range(n):
+        c = text[i]
+        if 32 <= c <= 126 and c != 34 and c != 92:
+            w[0] = <char>c
+            w += 1
+        else:
+            w = put_escape(w, c)
+    return w
+
 
 cdef int write_wide(ByteBuf *out, int kind, void *data, Py_ssize_t n) except -1:
     """A two- or four-byte-per-character string, into room reserved a block at a time."""
-    cdef Py_ssize_t i = 0, end
-    cdef unsigned int c
+    cdef Py_ssize_t i = 0, size
     cdef char *w
     while i < n:
-        end = i + WIDE_BLOCK if n - i > WIDE_BLOCK else n
-        w = buf_reserve(out, MAX_ESCAPE * (end - i))
-        while i < end:
-            c = <unsigned int>PyUnicode_READ(kind, data, i)
-            i += 1
-            if 32 <= c <= 126 and c != 34 and c != 92:
-                w[0] = <char>c
-                w += 1
-            else:
-                w = put_escape(w, c)
+        size = WIDE_BLOCK if n - i > WIDE_BLOCK else n - i
+        w = buf_reserve(out, MAX_ESCAPE * size)
+        if kind == PyUnicode_2BYTE_KIND:
+            w = escape_wide(<uint16_t *>data + i, size, w)
+        else:
+            w = escape_wide(<uint32_t *>data + i, size, w)
         out.len = w - out.data
+        i += size
     return 0
 
 
@@ -144,6 +161,57 @@ cdef int write_str(ByteBuf *out, str s) except -1:
     else:
         write_wide(out, kind, PyUnicode_DATA(s), PyUnicode_GET_LENGTH(s))
     return buf_char(out, b'"')
+
+
+DEF KEY_OUT_SLOTS = 256     # a power of two
+DEF KEY_OUT_CHARS = 32      # longer keys are written each time
+DEF KEY_OUT_MAX = KEY_OUT_CHARS + 6   # ', "' + key + '": '
+
+
+cdef struct WrittenKey:
+    PyObject *key           # a reference held: no other string can take its address
+    Py_ssize_t len
+    char text[KEY_OUT_MAX + 2]   # + 2: copied KEY_OUT_MAX at a time from text + 2 too
+
+
+cdef WrittenKey written_keys[KEY_OUT_SLOTS]
+
+
+cdef int write_key(ByteBuf *out, PyObject *key, bint first) except -1:
+    """A dict key with its separators: ', "key": ' (no comma first). Keys repeat, as the very
+    same string objects (the decoder's key cache, a handler's literals): short ASCII ones
+    are written once into written_keys, by address, and copied from there."""
+    cdef WrittenKey *entry = &written_keys[(<size_t>key >> 4) & (KEY_OUT_SLOTS - 1)]
+    cdef Py_ssize_t skip = 2 if first else 0
+    cdef char *w
+    if entry.key != key and not remember_key(entry, key):
+        if not first:
+            buf_put(out, b", ", 2)
+        write_str(out, <str><object>key)
+        return buf_put(out, b": ", 2)
+    w = buf_reserve(out, KEY_OUT_MAX)
+    memcpy(w, entry.text + skip, KEY_OUT_MAX)   # a constant size: a few vector moves
+    out.len += entry.len - skip
+    return 0
+
+
+cdef bint remember_key(WrittenKey *entry, PyObject *key) noexcept:
+    """Fills entry with key (replacing what it held) if it is ASCII with nothing to escape
+    and at most KEY_OUT_CHARS long; False if not."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(<object>key)
+    cdef const unsigned char *text
+    if n > KEY_OUT_CHARS or not PyUnicode_IS_ASCII(<object>key):
+        return False
+    text = PyUnicode_1BYTE_DATA(<object>key)
+    if <Py_ssize_t>json_escape_copy(text, n, <unsigned char *>entry.text + 3) != n:
+        return False
+    Py_INCREF(<object>key)
+    Py_XDECREF(entry.key)
+    entry.key = key
+    memcpy(entry.text, b', "', 3)
+    memcpy(entry.text + 3 + n, b'": ', 3)
+    entry.len = n + 6
+    return True
 
 
 cdef int write_int(ByteBuf *out, object value) except -1:
@@ -206,11 +274,8 @@ cdef bint write_value(ByteBuf *out, object value, int depth) except -1:
         while PyDict_Next(value, &pos, &key, &member):
             if type(<object>key) is not str:
                 return False
-            if not first:
-                buf_put(out, b", ", 2)
+            write_key(out, key, first)
             first = False
-            write_str(out, <str><object>key)
-            buf_put(out, b": ", 2)
             if not write_value(out, <object>member, depth + 1):
                 return False
         buf_char(out, b'}')

@@ -115,6 +115,20 @@ def test_keys_cached_or_not_decode_the_same(marshal):
     assert next(iter(first)) is next(iter(second))  # one string for a repeated key
 
 
+def test_keys_written_from_the_cache_or_not_encode_the_same(marshal):
+    """Short ASCII keys are written once per string object and copied after that: keys at
+    the cache's length limit and past it, with escapes, non-ASCII, first in their dict or
+    not, colliding slots, and strings made anew (once the cached ones are gone) all encode
+    as json does."""
+    keys = ["k" * 31, "k" * 32, "k" * 33, "a\"b", "tab\t", "caf\u00e9", "\u65e5", "", "x"]
+    keys += ["".join(("key", str(i))) for i in range(2000)]      # distinct objects, many slots
+    for _ in range(3):
+        value = [{k: i} for i, k in enumerate(keys)] + [{k: {k: [k]} for k in keys}]
+        assert marshal.event_codec.dumps(value) == json.dumps(value).encode()
+        keys = ["".join(k) for k in keys]                          # the same texts, new objects
+    assert marshal.event_codec.dumps({"é" * 2: 1, "ab": 2}) == json.dumps({"é" * 2: 1, "ab": 2}).encode()
+
+
 def test_a_large_decode_leaves_the_collector_as_it_found_it(marshal):
     """Large documents are decoded with the cyclic collector paused (a decoded document has
     no cycle), and it is on again afterwards, also after an error; off stays off."""
