@@ -16,7 +16,7 @@ from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Free
 from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeUTF8, PyUnicode_GET_LENGTH
 from libc.math cimport isfinite
-from libc.stdint cimport uint16_t, uint32_t
+from libc.stdint cimport uint16_t, uint32_t, uint64_t
 from libc.string cimport memcmp, memcpy, strlen
 
 from asciichars cimport hex_digit
@@ -507,39 +507,61 @@ cdef str read_string(Src *s):
     raise _LeftToMarshal()  # a raw control character: an error in strict JSON
 
 
-DEF KEY_CACHE_SIZE = 256     # a power of two
+DEF KEY_CACHE_SETS = 256     # a power of two; two keys per set
 DEF KEY_CACHE_MAX = 32       # longer keys are not cached
-cdef list key_cache = [None] * KEY_CACHE_SIZE
+cdef list key_cache = [None] * (2 * KEY_CACHE_SETS)
+
+
+cdef inline uint64_t load_word(const unsigned char *p) noexcept:
+    cdef uint64_t v
+    memcpy(&v, p, 8)
+    return v
+
+
+cdef inline unsigned int key_set(const unsigned char *p, Py_ssize_t n) noexcept:
+    """A key's set in key_cache: a hash of its length and its first and last 8 bytes (all of
+    it, up to 16 bytes)."""
+    cdef uint64_t first = 0, last = 0
+    cdef Py_ssize_t i
+    if n >= 8:
+        first = load_word(p)
+        last = load_word(p + n - 8)
+    else:
+        for i in range(n):
+            first = first << 8 | p[i]
+    return <unsigned int>(((first * 0x9e3779b97f4a7c15ULL) ^ (last * 0xc2b2ae3d27d4eb4fULL) ^ <uint64_t>n)
+                          >> 40) & (KEY_CACHE_SETS - 1)
+
+
+cdef inline bint same_key(object cached, const unsigned char *p, Py_ssize_t n) noexcept:
+    return (cached is not None and PyUnicode_GET_LENGTH(cached) == n
+            and memcmp(PyUnicode_1BYTE_DATA(cached), p, n) == 0)
 
 
 cdef str read_key(Src *s):
     """An object key (its opening quote passed). Short ASCII keys without escapes come from
-    key_cache, by a hash of their bytes: keys repeat within an event and across events, and
-    a cached string is neither allocated nor hashed again when it goes into the dict."""
+    key_cache (two per set, the newest first): keys repeat within an event and across
+    events, and a cached string is neither allocated nor hashed again when it goes into the
+    dict."""
     cdef Py_ssize_t start = s.i, n
-    cdef unsigned int h = 2166136261u  # FNV-1a
-    cdef unsigned int slot
-    cdef unsigned char c
-    cdef object cached
-    while s.i < s.n and s.i - start <= KEY_CACHE_MAX:
-        c = s.p[s.i]
-        if c == b'"':
-            n = s.i - start
-            s.i += 1
-            slot = h & (KEY_CACHE_SIZE - 1)
-            cached = key_cache[slot]
-            if (cached is not None and PyUnicode_GET_LENGTH(cached) == n
-                    and memcmp(PyUnicode_1BYTE_DATA(cached), s.p + start, n) == 0):
-                return <str>cached
-            key = ascii_str(s.p + start, n)
-            key_cache[slot] = key
-            return key
-        if c == b'\\' or c < 32 or c >= 128:
-            break
-        h = (h ^ c) * 16777619u
-        s.i += 1
-    s.i = start
-    return read_string(s)
+    cdef int high = 0
+    cdef unsigned int way
+    cdef const unsigned char *p = s.p + start
+    n = json_string_stop(p, s.n - start, &high)
+    if n > KEY_CACHE_MAX or high or start + n >= s.n or p[n] != b'"':
+        return read_string(s)  # long, non-ASCII, escaped or unterminated: not cached
+    s.i = start + n + 1
+    way = 2 * key_set(p, n)
+    cached = key_cache[way]
+    if same_key(cached, p, n):
+        return <str>cached
+    other = key_cache[way + 1]
+    if same_key(other, p, n):
+        key_cache[way], key_cache[way + 1] = other, cached
+        return <str>other
+    key = ascii_str(p, n)
+    key_cache[way], key_cache[way + 1] = key, cached
+    return key
 
 
 cdef str decode_utf8(const char *text, Py_ssize_t n):

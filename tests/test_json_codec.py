@@ -104,9 +104,11 @@ def test_dumps_off_the_fast_path(marshal):
 
 
 def test_keys_cached_or_not_decode_the_same(marshal):
-    """Short ASCII keys come from a 256-slot cache: colliding, long, escaped and non-ASCII
-    keys, and the same key across documents, all decode as json does."""
+    """Short ASCII keys come from a cache of 256 sets of two: colliding, long, escaped and
+    non-ASCII keys, keys of every length up to past the limit (hashed by their first and
+    last 8 bytes), and the same key across documents, all decode as json does."""
     keys = ["k%d" % i for i in range(1000)] + ["x" * 40, "caf\u00e9", "a\"b", "tab\t", ""]
+    keys += ["%s%d" % ("y" * n, n % 3) for n in range(34)] + ["a" * 12 + "b" * 12 + "c" * 8 + c for c in "de"]
     document = json.dumps({k: i for i, k in enumerate(keys)}).encode()
     for _ in range(2):
         decoded = marshal.event_codec.loads(document)
