@@ -190,6 +190,19 @@ def test_large_events(start_bootstrap, api, size):
 
 
 @pytest.mark.portable
+def test_freed_arenas_are_kept_for_the_next_event_within_a_bound(start_bootstrap, api):
+    """An event's objects die with its invocation; the arenas they took are kept for the
+    next one (no fresh pages to fault in), and no more than four after an outlier."""
+    start_bootstrap("echo.arenas")
+    records = [{"id": i, "name": "item-%d" % i, "tags": ["a", "b"], "dims": {"w": i}} for i in range(20000)]
+    assert invoke(api, {"records": records}).json() == {"records": records}
+    kept = invoke(api, {"arenas": True}).json()["kept"]
+    assert 1 <= kept <= 4
+    assert invoke(api, {"records": records * 3}).json() == {"records": records * 3}   # ~10 MiB of objects
+    assert invoke(api, {"arenas": True}).json()["kept"] == 4
+
+
+@pytest.mark.portable
 def test_bytes_result_is_sent_raw(start_bootstrap, api):
     start_bootstrap("echo.returns")
     result = invoke(api, {"kind": "bytes"})
