@@ -779,7 +779,6 @@ class MockRuntimeAPI:
         self._states: dict = {}            # request id -> queued | delivered | answered
         self._by_id: dict = {}             # request id -> [Result]
         self._unkept: set = set()          # request ids whose result bodies are dropped
-        self._waits = collections.Counter()  # waits in _wait(): request id (or None) -> count
         self._injections: list = []
         self._conns: set = set()
         self._listener: Optional[socket.socket] = None
@@ -906,33 +905,17 @@ class MockRuntimeAPI:
                                     "deadlineMs": deadline_ms}
             self._cond.notify_all()
 
-    def _wait(self, predicate: Callable[[], Any], timeout: Optional[float], what: str,
-              request_id: Optional[str] = None) -> Any:
-        """Waits for predicate() under the lock. request_id: it waits for that invocation's
-        result only, and is not woken by the others' (see _notify)."""
+    def _wait(self, predicate: Callable[[], Any], timeout: Optional[float], what: str) -> Any:
         end = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            self._waits[request_id] += 1
-            try:
-                while True:
-                    value = predicate()
-                    if value:
-                        return value
-                    remaining = None if end is None else end - time.monotonic()
-                    if remaining is not None and remaining <= 0:
-                        raise TimeoutError(what)
-                    self._cond.wait(remaining)
-            finally:
-                self._waits[request_id] -= 1
-                if not self._waits[request_id]:
-                    del self._waits[request_id]
-
-    def _notify(self, request_id: Optional[str] = None) -> None:
-        """Wakes the test-facing waits (lock held) that a new request or result can end: all
-        but those waiting for another invocation's result. A bulk of invocations then wakes
-        a wait for the last one once, not twice per invocation."""
-        if self._waits.get(None) or (request_id is not None and request_id in self._waits):
-            self._cond.notify_all()
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                remaining = None if end is None else end - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise TimeoutError(what)
+                self._cond.wait(remaining)
 
     def wait_result(self, request_id: str, timeout: Optional[float] = 10, *,
                     accepted_only: bool = False) -> Result:
@@ -942,7 +925,7 @@ class MockRuntimeAPI:
                 if not accepted_only or res.status == 202:
                     return res
             return None
-        return self._wait(find, timeout, f"no result for {request_id} within {timeout}s", request_id)
+        return self._wait(find, timeout, f"no result for {request_id} within {timeout}s")
 
     def results_for(self, request_id: str) -> list:
         with self._cond:
@@ -1038,10 +1021,10 @@ class MockRuntimeAPI:
             self.requests.append(rec)
             if kind == "next":
                 self.next_calls += 1
-                self._notify()
+                self._cond.notify_all()
             elif kind == "extension_next":
                 self.extension_next_calls += 1
-                self._notify()
+                self._cond.notify_all()
         inj = self._claim_fault(kind) if self._injections else None
         if inj is not None and not inj.params.get("read_body", True):
             rec.fault = inj.fault.value
@@ -1130,11 +1113,11 @@ class MockRuntimeAPI:
             with self._cond:
                 self.results.append(rec)
                 self._by_id.setdefault(rec.request_id, []).append(rec)
-                self._notify(rec.request_id)
+                self._cond.notify_all()
         elif rec.kind == "init_error":
             with self._cond:
                 self.init_errors.append(rec)
-                self._notify()
+                self._cond.notify_all()
 
     def _take_event(self, conn: _Conn, pop: bool) -> Optional[_Event]:
         """Long poll: the head of the queue (dequeued if pop), or None when the server
@@ -1330,11 +1313,7 @@ def run_bootstrap_once(bootstrap: str, event: Any, env: Optional[dict] = None,
                 if now > deadline:
                     raise TimeoutError(f"bootstrap gave no answer within {timeout}s")
                 with api._cond:
-                    api._waits[None] += 1  # woken by any result (see _notify)
-                    try:
-                        api._cond.wait(0.02)
-                    finally:
-                        api._waits[None] -= 1
+                    api._cond.wait(0.02)
         finally:
             api.send_shutdown()
             _stop_process(proc)

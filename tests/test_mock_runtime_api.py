@@ -289,31 +289,6 @@ def test_response_body_not_kept_is_read_and_counted(api, size):
         assert too_big.wait_result(rid).body_size == size
 
 
-def test_wait_for_one_result_is_not_woken_by_others(api):
-    """A wait for one invocation's result sleeps through the others' (the benchmark's wait
-    for the last of a bulk), and still sees its own at once."""
-    rids = [api.enqueue(b"{}", request_id=str(i)) for i in range(50)]
-    wakeups = []
-    real_wait = api._cond.wait
-
-    def counting_wait(timeout=None):
-        wakeups.append(timeout)
-        return real_wait(timeout)
-
-    api._cond.wait = counting_wait
-    waiter = threading.Thread(target=api.wait_result, args=(rids[-1], 10))
-    waiter.start()
-    conn = connect(api)
-    for rid in rids:
-        conn.request("GET", NEXT)
-        conn.getresponse().read()
-        conn.request("POST", resp_path(rid), body=b"ok")
-        conn.getresponse().read()
-    waiter.join(5)
-    assert not waiter.is_alive()
-    assert len(wakeups) <= 3, wakeups
-
-
 def test_wait_result_times_out(api):
     start = time.monotonic()
     with pytest.raises(TimeoutError):
