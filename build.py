@@ -273,6 +273,7 @@ def order_libraries(python, dist_dir, arch):
     shared_libs.ship_needed_libraries(dist_dir, arch, patchelf)
     infos, _ = elf_check.check_tree(dist_dir, arch)
     shared_libs.apply_search_order(infos, patchelf)
+    shared_libs.drop_idle_search_paths(dist_dir, arch, patchelf)
     for fixed in shared_libs.unversion_same_signature_symbols(infos, patchelf):
         print("    %s: bound to the system's version (same signature as glibc 2.34's)" % fixed)
     if dropped:

@@ -77,6 +77,18 @@ def _configure_logging(logging, log_format, log_level):
     log_setup.configure(logging, log_format, log_level, current_invocation)
 
 
+def _collector_on():
+    """The launcher keeps the cyclic collector off through the runtime's start-up
+    (buildtools/nuitka_lambda_plugin.py, (10)), whose objects all live as long as the
+    process: they are left out of later collections, and the collector is on for the
+    handler's import, as under CPython."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def _report_init_error(client, error, log_format):
     from . import errors  # only when the init fails
 
@@ -103,6 +115,7 @@ def run(default_handler, stdlib_dir=None, environ=os.environ):
         stdlib_tree.install(os.path.join(_BOOTSTRAP_DIR, stdlib_dir))
     task_paths.extend_sys_path(environ)
     _install_lazy_hooks(log_format, environ.get("AWS_LAMBDA_LOG_LEVEL", ""))
+    _collector_on()
     try:
         function = Function(load_handler(environ.get("_HANDLER") or default_handler), log_format)
     except Exception as error:
