@@ -444,11 +444,8 @@ class _Conn:
             if not self._fill():
                 raise _Closed()
 
-    def more_arrived(self) -> bool:
-        """Bytes past the request just read are here (buffered, or waiting in the socket:
-        a large body is read exactly, not past its end)."""
-        if self.buf:
-            return True
+    def bytes_waiting(self) -> bool:
+        """Bytes are waiting in the socket (checked without blocking)."""
         try:
             return bool(select.select([self.sock], [], [], 0)[0])
         except (OSError, ValueError):
@@ -1033,7 +1030,8 @@ class MockRuntimeAPI:
             return False
         _read_body(conn, headers, rec, rid not in self._unkept)
         rec.received_at = time.monotonic()
-        rec.pipelined = conn.more_arrived()
+        # a large body is read exactly, not past its end: what follows may still be in the socket
+        rec.pipelined = bool(conn.buf) or (rec.body_size >= _DIRECT_READ and conn.bytes_waiting())
         close = headers.get("connection", "").lower() == "close"
         if inj is None:
             resp = self._handle(conn, rec)
