@@ -10,7 +10,7 @@ import sys
 
 from _lambda_runtime import RuntimeApiClient, RuntimeApiError, serve
 
-from . import import_hooks, shutdown, stdlib_tree, task_paths
+from . import import_hooks, shutdown, task_paths
 from .function import Function, current_invocation
 from .handler_loader import load_handler
 
@@ -112,6 +112,8 @@ def run(default_handler, stdlib_dir=None, environ=os.environ):
         return _fail(str(error))
 
     if stdlib_dir:
+        from . import stdlib_tree  # only a build with the tree (not --lean-stdlib) needs it
+
         stdlib_tree.install(os.path.join(_BOOTSTRAP_DIR, stdlib_dir))
     task_paths.extend_sys_path(environ)
     _install_lazy_hooks(log_format, environ.get("AWS_LAMBDA_LOG_LEVEL", ""))
