@@ -1,6 +1,6 @@
 """Nuitka user plugin for the Lambda bootstrap (loaded with --user-plugin=THIS_FILE).
 
-It does ten things Nuitka has no option for:
+It does eleven things Nuitka has no option for:
 
 1. Links Cython-generated C modules (runtime.pyx, native/*.pyx, handler .pyx files)
    into the bootstrap as built-in modules: their C files are added to the build and a
@@ -46,7 +46,12 @@ It does ten things Nuitka has no option for:
    lambda_runtime.bootstrap freezes them out of later collections (gc.freeze()) and turns
    the collector on before it imports the handler.
 
-(2), (3), (5), (6), (8), (9) and (10) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;
+11. Takes importlib's bootstrap module as `_frozen_importlib`, the name the interpreter
+   started it under, where Nuitka's loader asked for `importlib._bootstrap`: that imported
+   the `importlib` package and with it `warnings` (~30 KB of bytecode) in every start-up,
+   which plain CPython does not.
+
+(2), (3), (5), (6), (8), (9), (10) and (11) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;
 changing the pin means re-checking these patches (see README, "Build internals").
 """
 
@@ -177,6 +182,10 @@ STATIC_SOURCE_PATCHES = {
         ("    loader_entry_count = entry_count;\n",
          "    loader_entry_count = entry_count;\n"
          "    lambdaFindBytecodeTable(_loader_entries, entry_count);\n    lambdaDropBytecodePages();\n"),
+        # (11) the same module under the name the interpreter started it with: no import of
+        # the importlib package (and its warnings) at start-up.
+        ('        importlib = PyImport_ImportModule("importlib._bootstrap");\n',
+         '        importlib = PyImport_ImportModule("_frozen_importlib");\n'),
     ],
     "CompiledFunctionType.c": [
         ('#include "CompiledCodeHelpers.c"\n', '#include "lambda_patched/CompiledCodeHelpers.c"\n'),

@@ -332,7 +332,7 @@ def test_lean_start_up(start_bootstrap, api):
     assert "echo" in modules
     assert not modules & {"failing", "broken_import", "deps", "fast", "streams", "logs", "lifecycle"}
     assert not modules & {"inspect", "re", "json", "_json", "logging", "enum", "typing", "traceback", "socket",
-                          "_socket"}
+                          "_socket", "importlib", "warnings"}
     # the runtime's own error, streaming, logging and concurrency code loads when first needed
     assert not modules & {"lambda_runtime.errors", "lambda_runtime.streaming", "lambda_runtime.log_setup",
                           "lambda_runtime.concurrency"}
