@@ -14,7 +14,8 @@ Contract
 
     rid = api.enqueue(event, *, request_id=None, deadline_ms=None, headers=None,
                       chunked=False, chunk_size=None, function_arn=..., trace_id=None,
-                      client_context=None, cognito_identity=None, tenant_id=None)
+                      client_context=None, cognito_identity=None, tenant_id=None,
+                      keep_response_body=True)   # False: its result's body is dropped
     res = api.wait_result(rid, timeout=10, *, accepted_only=False)   # Result or TimeoutError
     api.results_for(rid)                  # every /response or /error POST for rid
     api.wait_init_error(timeout=10)       # Result of POST /runtime/init/error
@@ -154,7 +155,9 @@ class Result:
     kind: "next" | "response" | "error" | "init_error" | "register" | "extension_next" |
     "extension_error" | "unknown". status: what the mock answered (None: no intact status
     line). headers/trailers: lower-cased names (repeated headers joined with ", ").
-    body: de-chunked. chunks: [(monotonic time, bytes)] per chunk of a chunked body.
+    body: de-chunked (b"" for an invocation enqueued with keep_response_body=False: the
+    bytes were received and dropped); body_size: its length either way. chunks:
+    [(monotonic time, bytes)] per chunk of a chunked body.
     pipelined: the client's next request had already arrived when this one was read.
     """
     kind: str
@@ -164,6 +167,7 @@ class Result:
     status: Optional[int] = None
     headers: dict = dataclasses.field(default_factory=dict)
     body: bytes = b""
+    body_size: int = 0
     trailers: dict = dataclasses.field(default_factory=dict)
     chunks: list = dataclasses.field(default_factory=list)
     received_at: float = 0.0
@@ -266,14 +270,22 @@ def _json_bytes(obj: Any) -> bytes:
 
 class _Response:
     """A response to write: framing headers are added unless given explicitly."""
-    __slots__ = ("status", "headers", "body", "chunked", "chunk_size")
+    __slots__ = ("status", "headers", "body", "chunked", "chunk_size", "plain_head")
 
     def __init__(self, status: int, headers: list, body: bytes = b"",
                  chunked: bool = False, chunk_size: Optional[int] = None):
         self.status, self.headers, self.body = status, headers, body
         self.chunked, self.chunk_size = chunked, chunk_size
+        self.plain_head = None   # head() without arguments, once made
 
     def head(self, extra: Optional[list] = None, status_line: Optional[bytes] = None) -> bytes:
+        if extra is None and status_line is None:
+            if self.plain_head is None:
+                self.plain_head = self._make_head(None, None)
+            return self.plain_head
+        return self._make_head(extra, status_line)
+
+    def _make_head(self, extra: Optional[list], status_line: Optional[bytes]) -> bytes:
         out = [status_line or b"HTTP/1.1 %d %s\r\n" % (self.status, _reason(self.status).encode())]
         names = set()
         for name, value in self.headers:
@@ -377,27 +389,46 @@ class _Conn:
         return data
 
     def _read_large(self, n: int) -> bytes:
-        """read_exact() of a large body: received in place (recv_into) into a buffer kept
-        for the connection's next large body, one copy out; what arrived past it stays
-        buffered, as _fill() leaves it."""
-        if len(self.scratch) < n + 65536:
-            self.scratch = bytearray(n + 65536)
+        """read_exact() of a large body: received in place into a buffer kept for the
+        connection's next large body (one wait for all of it), one copy out."""
+        if len(self.scratch) < n:
+            self.scratch = bytearray(n)
         have = len(self.buf)
         self.scratch[:have] = self.buf
         self.buf.clear()
         view = memoryview(self.scratch)
-        while have < n:
-            try:
-                got = self.sock.recv_into(view[have:])
-            except (ConnectionError, OSError):
-                got = 0
-            if not got:
-                raise _Closed()
-            have += got
-        self.buf += view[n:have]
-        data = bytes(view[:n])
-        view.release()
-        return data
+        try:
+            while have < n:
+                got = self._recv(view[have:n], n - have, socket.MSG_WAITALL)
+                have += got
+            return bytes(view[:n])
+        finally:
+            view.release()
+
+    def skip_exact(self, n: int) -> None:
+        """Reads n bytes and drops them; past what is buffered they are discarded by the
+        kernel (MSG_TRUNC on TCP: not copied out at all)."""
+        have = min(len(self.buf), n)
+        del self.buf[:have]
+        if have == n:
+            return
+        if len(self.scratch) < n - have:
+            self.scratch = bytearray(n - have)   # never written: recv_into wants the room
+        view = memoryview(self.scratch)
+        try:
+            while have < n:
+                have += self._recv(view, n - have, socket.MSG_TRUNC | socket.MSG_WAITALL)
+        finally:
+            view.release()
+
+    def _recv(self, view: memoryview, n: int, flags: int) -> int:
+        try:
+            got = self.sock.recv_into(view, n, flags)
+        except (ConnectionError, OSError):
+            got = 0
+        if not got:
+            raise _Closed()
+        return got
 
     def read_line(self, limit: int = 65536) -> bytes:
         start = 0
@@ -412,6 +443,13 @@ class _Conn:
             start = max(0, len(self.buf) - 1)
             if not self._fill():
                 raise _Closed()
+
+    def bytes_waiting(self) -> bool:
+        """Bytes are waiting in the socket (checked without blocking)."""
+        try:
+            return bool(select.select([self.sock], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
 
     def alive(self) -> bool:
         """False when the peer has already closed (checked without blocking)."""
@@ -471,9 +509,10 @@ def _parse_head(head: bytes) -> tuple[str, str, dict]:
     return method, target.split("?", 1)[0], headers
 
 
-def _read_body(conn: _Conn, headers: dict, rec: Result) -> None:
+def _read_body(conn: _Conn, headers: dict, rec: Result, keep: bool = True) -> None:
     """Body framing (RFC 9112 6.3): 1. Transfer-Encoding chunked wins; 2. Content-Length
-    (all copies equal, digits only); 3. no body."""
+    (all copies equal, digits only); 3. no body. keep=False: a Content-Length body is read
+    and dropped (rec.body stays b"", rec.body_size counts it)."""
     te = headers.get("transfer-encoding")
     if te is not None:
         if te.strip().lower() != "chunked":
@@ -502,6 +541,7 @@ def _read_body(conn: _Conn, headers: dict, rec: Result) -> None:
                 raise _BadRequest(400, "bad trailer line")
             rec.trailers[name.strip().decode("latin-1").lower()] = value.strip().decode("latin-1")
         rec.body = bytes(body)
+        rec.body_size = len(body)
         return
     cl = headers.get("content-length")
     if cl is None:
@@ -515,7 +555,11 @@ def _read_body(conn: _Conn, headers: dict, rec: Result) -> None:
     n = int(value)
     if n > MAX_BODY:
         raise _BadRequest(413, "body too large")
-    rec.body = conn.read_exact(n) if n else b""
+    rec.body_size = n
+    if not keep:
+        conn.skip_exact(n)
+    elif n:
+        rec.body = conn.read_exact(n)
 
 
 # --------------------------------------------------------------------------- events
@@ -731,6 +775,7 @@ class MockRuntimeAPI:
         self._queue: collections.deque = collections.deque()
         self._states: dict = {}            # request id -> queued | delivered | answered
         self._by_id: dict = {}             # request id -> [Result]
+        self._unkept: set = set()          # request ids whose result bodies are dropped
         self._injections: list = []
         self._conns: set = set()
         self._listener: Optional[socket.socket] = None
@@ -797,8 +842,10 @@ class MockRuntimeAPI:
                 chunked: bool = False, chunk_size: Optional[int] = None,
                 function_arn: str = DEFAULT_ARN, trace_id: Optional[str] = None,
                 client_context: Any = None, cognito_identity: Any = None,
-                tenant_id: Optional[str] = None) -> str:
-        """Queue an event for GET /next; returns its request id."""
+                tenant_id: Optional[str] = None, keep_response_body: bool = True) -> str:
+        """Queue an event for GET /next; returns its request id. keep_response_body=False:
+        the invocation's /response or /error body is received and dropped, not kept in its
+        Result (a benchmark's bulk invocations: no copy, no fresh memory per body)."""
         rid = request_id or str(uuid.uuid4())
         if deadline_ms is None:
             deadline_ms = int(time.time() * 1000) + 3000
@@ -818,10 +865,13 @@ class MockRuntimeAPI:
             if value is not None:
                 hdrs.append((name, str(value)))
         ev = _Event(rid, _Response(200, hdrs, _event_body(event), chunked, chunk_size))
+        ev.response.head()       # made here, not while the runtime waits for it
         with self._cond:
             if rid in self._states:
                 raise ValueError(f"request id {rid!r} already used")
             self._states[rid] = "queued"
+            if not keep_response_body:
+                self._unkept.add(rid)
             self._queue.append(ev)
             self._cond.notify_all()
         return rid
@@ -978,9 +1028,10 @@ class MockRuntimeAPI:
             self._record(rec)
             inj.hits.append(rec)
             return False
-        _read_body(conn, headers, rec)
+        _read_body(conn, headers, rec, rid not in self._unkept)
         rec.received_at = time.monotonic()
-        rec.pipelined = bool(conn.buf)
+        # a large body is read exactly, not past its end: what follows may still be in the socket
+        rec.pipelined = bool(conn.buf) or (rec.body_size >= _DIRECT_READ and conn.bytes_waiting())
         close = headers.get("connection", "").lower() == "close"
         if inj is None:
             resp = self._handle(conn, rec)
@@ -1101,7 +1152,7 @@ class MockRuntimeAPI:
                 return _error_response(403, "Invalid State Transition",
                                        "InvalidStateTransition")
             limit = self.streaming_limit if rec.streaming else self.response_limit
-            if len(rec.body) > limit:
+            if rec.body_size > limit:
                 return _error_response(
                     413, f"Exceeded maximum allowed payload size ({limit} bytes).",
                     "RequestEntityTooLarge")

@@ -1,14 +1,15 @@
 """JSON in and out, as AWS's Python runtime writes it, without importing `json`.
 
 `import json` pulls in `re` and its compiler (~10 ms of start-up); the C accelerator
-`_json` that json itself uses needs none of that, so we drive it directly. Output
+`_json` that json itself uses needs none of that, so we drive it directly, and load it on
+first use (an extension module: ~0.2 ms of a cold start that the loop's own codec, which
+comes to these functions only for what is not plain JSON, may never need). Output
 matches awslambdaric: ", " and ": " separators, ASCII escapes, NaN/Infinity written as
 such, tuples as lists, non-string keys as strings, Decimal as its number text.
 """
 
 import sys
 
-import _json
 from _lambda_json import Codec
 
 _WHITESPACE = " \t\n\r"
@@ -26,7 +27,32 @@ class _DecodeSettings:
     memo = None
 
 
-_scan_once = _json.make_scanner(_DecodeSettings())
+class _Accelerator:
+    """_json's scanner and encoders, made once _json is loaded (accelerator())."""
+
+    def __init__(self, _json):
+        self.scan_once = _json.make_scanner(_DecodeSettings())
+        self.encode_str = _json.encode_basestring_ascii
+        # Two C encoders: one without the circular-reference bookkeeping (a dict insert and
+        # delete per container: ~15% of the time for a 1 MiB response), tried first; one with
+        # it, which json.dumps uses, to tell a cycle (ValueError) from deep nesting
+        # (RecursionError) when the first one ran out of recursion.
+        self.encode_unchecked = _json.make_encoder(None, _default, self.encode_str, None, ": ", ", ",
+                                                   False, False, True)
+        self.encode_checked = _json.make_encoder({}, _default, self.encode_str, None, ": ", ", ",
+                                                 False, False, True)
+
+
+_accelerator = None
+
+
+def accelerator():
+    global _accelerator
+    if _accelerator is None:
+        import _json
+
+        _accelerator = _Accelerator(_json)
+    return _accelerator
 
 
 class JSONDecodeError(ValueError):
@@ -51,7 +77,7 @@ def loads(data):
     while start < n and text[start] in _WHITESPACE:
         start += 1
     try:
-        value, end = _scan_once(text, start)
+        value, end = accelerator().scan_once(text, start)
     except StopIteration as stop:
         raise JSONDecodeError("Expecting value", text, stop.value) from None
     except SystemError:  # _json could not import json.decoder to raise its error class
@@ -70,7 +96,7 @@ def _raise_scan_error(text, start):
     module.JSONDecodeError = JSONDecodeError
     sys.modules["json.decoder"] = module
     try:
-        _scan_once(text, start)
+        accelerator().scan_once(text, start)
     except StopIteration as stop:
         raise JSONDecodeError("Expecting value", text, stop.value) from None
     finally:
@@ -94,28 +120,17 @@ def _is_decimal(obj):
     return decimal is not None and isinstance(obj, decimal.Decimal)
 
 
-# Two C encoders: one without the circular-reference bookkeeping (a dict insert and delete
-# per container: ~15% of the time for a 1 MiB response), tried first; one with it, which
-# json.dumps uses, to tell a cycle (ValueError) from deep nesting (RecursionError) when
-# the first one ran out of recursion.
-_encode_unchecked = _json.make_encoder(
-    None, _default, _json.encode_basestring_ascii, None, ": ", ", ", False, False, True
-)
-_encode_checked = _json.make_encoder(
-    {}, _default, _json.encode_basestring_ascii, None, ": ", ", ", False, False, True
-)
-
-
 def dumps(obj):
     """Encodes obj as awslambdaric does; raises TypeError/ValueError when it cannot."""
+    c = accelerator()
     try:
-        return "".join(_encode_unchecked(obj, 0))
+        return "".join(c.encode_unchecked(obj, 0))
     except _NeedsDecimal:
         return "".join(_encode_slow(obj, set()))
     except RecursionError:
         pass  # a cycle, or nesting deeper than the recursion limit: the checked encoder says which
     try:
-        return "".join(_encode_checked(obj, 0))
+        return "".join(c.encode_checked(obj, 0))
     except _NeedsDecimal:
         return "".join(_encode_slow(obj, set()))
 
@@ -123,9 +138,9 @@ def dumps(obj):
 def _encode_slow(obj, markers):
     """A plain recursive encoder, used only for values that contain a Decimal."""
     if isinstance(obj, str):
-        yield _json.encode_basestring_ascii(obj)
+        yield accelerator().encode_str(obj)
     elif obj is None or obj is True or obj is False or isinstance(obj, (int, float)):
-        yield _encode_unchecked(obj, 0)[0] if isinstance(obj, float) else _scalar(obj)
+        yield accelerator().encode_unchecked(obj, 0)[0] if isinstance(obj, float) else _scalar(obj)
     elif _is_decimal(obj):
         yield "NaN" if obj.is_nan() else str(obj)
     elif isinstance(obj, (list, tuple, dict)):
@@ -135,7 +150,7 @@ def _encode_slow(obj, markers):
         if isinstance(obj, dict):
             yield "{"
             for i, (key, value) in enumerate(obj.items()):
-                yield (", " if i else "") + _json.encode_basestring_ascii(_key(key)) + ": "
+                yield (", " if i else "") + accelerator().encode_str(_key(key)) + ": "
                 yield from _encode_slow(value, markers)
             yield "}"
         else:
@@ -168,7 +183,7 @@ def _key(key):
     if isinstance(key, str):
         return key
     if isinstance(key, float) or key is None or isinstance(key, bool) or isinstance(key, int):
-        return _encode_unchecked(key, 0)[0] if isinstance(key, float) else _scalar(key)
+        return accelerator().encode_unchecked(key, 0)[0] if isinstance(key, float) else _scalar(key)
     if _is_decimal(key):
         return str(key)
     raise TypeError("keys must be str, int, float, bool or None, not %s" % type(key).__name__)

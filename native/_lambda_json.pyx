@@ -16,21 +16,24 @@ from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Free
 from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeUTF8, PyUnicode_GET_LENGTH
 from libc.math cimport isfinite
+from libc.stdint cimport uint16_t, uint32_t, uint64_t
 from libc.string cimport memcmp, memcpy, strlen
 
 from asciichars cimport hex_digit
 from bytebuf cimport (ByteBuf, buf_adopt, buf_bytes, buf_char, buf_decimal, buf_free, buf_init, buf_put,
                      buf_release, buf_reserve)
-from cpython.ref cimport PyObject, Py_XDECREF
+from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
 from lentbytes cimport LEND_MAX, lend, returned
 from floatfmt cimport float_from_decimal, float_repr_short
-from swar cimport json_escape_stop, json_string_stop
+from floatwide cimport float_from_decimal_wide, float_repr_wide
+from swar cimport json_escape_copy, json_string_stop
 
 cdef extern from "Python.h":
     int PyUnicode_KIND(object o)
+    bint PyUnicode_IS_ASCII(object o)
     int PyUnicode_1BYTE_KIND
+    int PyUnicode_2BYTE_KIND
     void *PyUnicode_DATA(object o)
-    Py_UCS4 PyUnicode_READ(int kind, void *data, Py_ssize_t index)
     str PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
     char *PyOS_double_to_string(double val, char format_code, int precision, int flags, int *ptype) except NULL
     double PyOS_string_to_double(const char *s, char **endptr, void *overflow_exception) except? -1.0
@@ -96,13 +99,14 @@ cdef inline char *put_escape(char *w, unsigned int code) noexcept:
 
 
 cdef int write_narrow(ByteBuf *out, const unsigned char *text, Py_ssize_t n) except -1:
-    """A one-byte-per-character string (ASCII or Latin-1): the runs between escapes found a
-    word at a time and copied whole."""
+    """A one-byte-per-character string (ASCII or Latin-1): the runs between escapes copied
+    as they are scanned, many bytes at a time."""
     cdef Py_ssize_t i = 0, run
     cdef char *w
     while True:
-        run = json_escape_stop(text + i, n - i)
-        buf_put(out, <const char *>text + i, run)
+        w = buf_reserve(out, n - i)
+        run = json_escape_copy(text + i, n - i, <unsigned char *>w)
+        out.len += run
         i += run
         if i >= n:
             return 0
@@ -113,24 +117,39 @@ cdef int write_narrow(ByteBuf *out, const unsigned char *text, Py_ssize_t n) exc
 
 DEF WIDE_BLOCK = 256        # characters per room reservation
 
+ctypedef fused wide_char:
+    uint16_t    # Py_UCS2
+    uint32_t    # Py_UCS4
+
+
+cdef inline char *escape_wide(wide_char *text, Py_ssize_t n, char *w) noexcept:
+    """text[0:n] at w, ASCII as it is, the rest escaped; returns the end. A loop per
+    character size: no size switch per character."""
+    cdef Py_ssize_t i
+    cdef unsigned int c
+    for i in range(n):
+        c = text[i]
+        if 32 <= c <= 126 and c != 34 and c != 92:
+            w[0] = <char>c
+            w += 1
+        else:
+            w = put_escape(w, c)
+    return w
+
 
 cdef int write_wide(ByteBuf *out, int kind, void *data, Py_ssize_t n) except -1:
     """A two- or four-byte-per-character string, into room reserved a block at a time."""
-    cdef Py_ssize_t i = 0, end
-    cdef unsigned int c
+    cdef Py_ssize_t i = 0, size
     cdef char *w
     while i < n:
-        end = i + WIDE_BLOCK if n - i > WIDE_BLOCK else n
-        w = buf_reserve(out, MAX_ESCAPE * (end - i))
-        while i < end:
-            c = <unsigned int>PyUnicode_READ(kind, data, i)
-            i += 1
-            if 32 <= c <= 126 and c != 34 and c != 92:
-                w[0] = <char>c
-                w += 1
-            else:
-                w = put_escape(w, c)
+        size = WIDE_BLOCK if n - i > WIDE_BLOCK else n - i
+        w = buf_reserve(out, MAX_ESCAPE * size)
+        if kind == PyUnicode_2BYTE_KIND:
+            w = escape_wide(<uint16_t *>data + i, size, w)
+        else:
+            w = escape_wide(<uint32_t *>data + i, size, w)
         out.len = w - out.data
+        i += size
     return 0
 
 
@@ -142,6 +161,57 @@ cdef int write_str(ByteBuf *out, str s) except -1:
     else:
         write_wide(out, kind, PyUnicode_DATA(s), PyUnicode_GET_LENGTH(s))
     return buf_char(out, b'"')
+
+
+DEF KEY_OUT_SLOTS = 256     # a power of two
+DEF KEY_OUT_CHARS = 32      # longer keys are written each time
+DEF KEY_OUT_MAX = KEY_OUT_CHARS + 6   # ', "' + key + '": '
+
+
+cdef struct WrittenKey:
+    PyObject *key           # a reference held: no other string can take its address
+    Py_ssize_t len
+    char text[KEY_OUT_MAX + 2]   # + 2: copied KEY_OUT_MAX at a time from text + 2 too
+
+
+cdef WrittenKey written_keys[KEY_OUT_SLOTS]
+
+
+cdef int write_key(ByteBuf *out, PyObject *key, bint first) except -1:
+    """A dict key with its separators: ', "key": ' (no comma first). Keys repeat, as the very
+    same string objects (the decoder's key cache, a handler's literals): short ASCII ones
+    are written once into written_keys, by address, and copied from there."""
+    cdef WrittenKey *entry = &written_keys[(<size_t>key >> 4) & (KEY_OUT_SLOTS - 1)]
+    cdef Py_ssize_t skip = 2 if first else 0
+    cdef char *w
+    if entry.key != key and not remember_key(entry, key):
+        if not first:
+            buf_put(out, b", ", 2)
+        write_str(out, <str><object>key)
+        return buf_put(out, b": ", 2)
+    w = buf_reserve(out, KEY_OUT_MAX)
+    memcpy(w, entry.text + skip, KEY_OUT_MAX)   # a constant size: a few vector moves
+    out.len += entry.len - skip
+    return 0
+
+
+cdef bint remember_key(WrittenKey *entry, PyObject *key) noexcept:
+    """Fills entry with key (replacing what it held) if it is ASCII with nothing to escape
+    and at most KEY_OUT_CHARS long; False if not."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(<object>key)
+    cdef const unsigned char *text
+    if n > KEY_OUT_CHARS or not PyUnicode_IS_ASCII(<object>key):
+        return False
+    text = PyUnicode_1BYTE_DATA(<object>key)
+    if <Py_ssize_t>json_escape_copy(text, n, <unsigned char *>entry.text + 3) != n:
+        return False
+    Py_INCREF(<object>key)
+    Py_XDECREF(entry.key)
+    entry.key = key
+    memcpy(entry.text, b', "', 3)
+    memcpy(entry.text + 3 + n, b'": ', 3)
+    entry.len = n + 6
+    return True
 
 
 cdef int write_int(ByteBuf *out, object value) except -1:
@@ -160,6 +230,8 @@ cdef int write_float(ByteBuf *out, double value) except -1:
     cdef char *text
     cdef char short[48]
     cdef int n = float_repr_short(value, short)
+    if not n:
+        n = float_repr_wide(value, short)
     if n:
         return buf_put(out, short, n)
     if not isfinite(value):
@@ -202,11 +274,8 @@ cdef bint write_value(ByteBuf *out, object value, int depth) except -1:
         while PyDict_Next(value, &pos, &key, &member):
             if type(<object>key) is not str:
                 return False
-            if not first:
-                buf_put(out, b", ", 2)
+            write_key(out, key, first)
             first = False
-            write_str(out, <str><object>key)
-            buf_put(out, b": ", 2)
             if not write_value(out, <object>member, depth + 1):
                 return False
         buf_char(out, b'}')
@@ -341,8 +410,8 @@ cdef inline bint at_digit(Src *s) noexcept:
 
 cdef object read_number(Src *s):
     """-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?: an int of at most 18 digits, or a float:
-    made from its digits when they are exact (floatfmt.pxd), else read by the same routine as
-    float() (json's own)."""
+    made from its digits when there are at most 19 (floatfmt.pxd, floatwide.pxd), else read by
+    the same routine as float() (json's own)."""
     cdef Py_ssize_t start = s.i, digits = 0
     cdef unsigned long long mantissa = 0   # the first 19 significant digits
     cdef int significant = 0, exponent = 0, exp_value = 0
@@ -402,6 +471,8 @@ cdef object read_number(Src *s):
         return -<long long>mantissa if negative else <long long>mantissa
     if significant <= 15 and float_from_decimal(mantissa, exponent, &value):
         return -value if negative else value
+    if significant <= 19 and float_from_decimal_wide(mantissa, exponent, &value):
+        return -value if negative else value
     if s.i - start >= <Py_ssize_t>sizeof(text):
         raise _LeftToMarshal()
     memcpy(text, s.p + start, s.i - start)
@@ -436,39 +507,61 @@ cdef str read_string(Src *s):
     raise _LeftToMarshal()  # a raw control character: an error in strict JSON
 
 
-DEF KEY_CACHE_SIZE = 256     # a power of two
+DEF KEY_CACHE_SETS = 256     # a power of two; two keys per set
 DEF KEY_CACHE_MAX = 32       # longer keys are not cached
-cdef list key_cache = [None] * KEY_CACHE_SIZE
+cdef list key_cache = [None] * (2 * KEY_CACHE_SETS)
+
+
+cdef inline uint64_t load_word(const unsigned char *p) noexcept:
+    cdef uint64_t v
+    memcpy(&v, p, 8)
+    return v
+
+
+cdef inline unsigned int key_set(const unsigned char *p, Py_ssize_t n) noexcept:
+    """A key's set in key_cache: a hash of its length and its first and last 8 bytes (all of
+    it, up to 16 bytes)."""
+    cdef uint64_t first = 0, last = 0
+    cdef Py_ssize_t i
+    if n >= 8:
+        first = load_word(p)
+        last = load_word(p + n - 8)
+    else:
+        for i in range(n):
+            first = first << 8 | p[i]
+    return <unsigned int>(((first * 0x9e3779b97f4a7c15ULL) ^ (last * 0xc2b2ae3d27d4eb4fULL) ^ <uint64_t>n)
+                          >> 40) & (KEY_CACHE_SETS - 1)
+
+
+cdef inline bint same_key(object cached, const unsigned char *p, Py_ssize_t n) noexcept:
+    return (cached is not None and PyUnicode_GET_LENGTH(cached) == n
+            and memcmp(PyUnicode_1BYTE_DATA(cached), p, n) == 0)
 
 
 cdef str read_key(Src *s):
     """An object key (its opening quote passed). Short ASCII keys without escapes come from
-    key_cache, by a hash of their bytes: keys repeat within an event and across events, and
-    a cached string is neither allocated nor hashed again when it goes into the dict."""
+    key_cache (two per set, the newest first): keys repeat within an event and across
+    events, and a cached string is neither allocated nor hashed again when it goes into the
+    dict."""
     cdef Py_ssize_t start = s.i, n
-    cdef unsigned int h = 2166136261u  # FNV-1a
-    cdef unsigned int slot
-    cdef unsigned char c
-    cdef object cached
-    while s.i < s.n and s.i - start <= KEY_CACHE_MAX:
-        c = s.p[s.i]
-        if c == b'"':
-            n = s.i - start
-            s.i += 1
-            slot = h & (KEY_CACHE_SIZE - 1)
-            cached = key_cache[slot]
-            if (cached is not None and PyUnicode_GET_LENGTH(cached) == n
-                    and memcmp(PyUnicode_1BYTE_DATA(cached), s.p + start, n) == 0):
-                return <str>cached
-            key = ascii_str(s.p + start, n)
-            key_cache[slot] = key
-            return key
-        if c == b'\\' or c < 32 or c >= 128:
-            break
-        h = (h ^ c) * 16777619u
-        s.i += 1
-    s.i = start
-    return read_string(s)
+    cdef int high = 0
+    cdef unsigned int way
+    cdef const unsigned char *p = s.p + start
+    n = json_string_stop(p, s.n - start, &high)
+    if n > KEY_CACHE_MAX or high or start + n >= s.n or p[n] != b'"':
+        return read_string(s)  # long, non-ASCII, escaped or unterminated: not cached
+    s.i = start + n + 1
+    way = 2 * key_set(p, n)
+    cached = key_cache[way]
+    if same_key(cached, p, n):
+        return <str>cached
+    other = key_cache[way + 1]
+    if same_key(other, p, n):
+        key_cache[way], key_cache[way + 1] = other, cached
+        return <str>other
+    key = ascii_str(p, n)
+    key_cache[way], key_cache[way + 1] = key, cached
+    return key
 
 
 cdef str decode_utf8(const char *text, Py_ssize_t n):
@@ -643,14 +736,17 @@ cdef class Codec:
 
 def _scan(bytes data, Py_ssize_t start, bint escape):
     """Tests only: the scanners of native/swar.pxd on data[start:], read in place (so that
-    start moves the scan against the 8-byte boundaries). escape: json_escape_stop (offset);
-    else json_string_stop ((offset, non-ASCII seen before it))."""
+    start moves the scan against the 8-byte boundaries). escape: json_escape_copy ((offset,
+    the bytes it copied before it)); else json_string_stop ((offset, non-ASCII seen before it))."""
     cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(data) + start
     cdef size_t n = PyBytes_GET_SIZE(data) - start
     cdef int high = 0
+    cdef bytearray copy
     if not 0 <= start <= PyBytes_GET_SIZE(data):
         raise ValueError("start out of range")
     if escape:
-        return json_escape_stop(p, n)
+        copy = bytearray(n)
+        n = json_escape_copy(p, n, <unsigned char *><char *>copy)
+        return n, bytes(copy[:n])
     n = json_string_stop(p, n, &high)
     return n, bool(high)

@@ -28,8 +28,8 @@ cdef extern from *:
     #endif
 
     /* vec16_string_stops(p, &high): bit k set for each byte k of p[0:16] that stops a string
-       (quote, backslash, below 0x20), high: the bytes >= 0x80. vec16_escape_stops(p): the
-       bytes json escapes (those, and 0x7f and above). */
+       (quote, backslash, below 0x20), high: the bytes >= 0x80. vec16_escape_copy(p, dst): the
+       bytes json escapes (those, and 0x7f and above), p[0:16] copied to dst on the way. */
     #if defined(__SSE2__)
     #include <emmintrin.h>
     #define SCAN_VECTOR "sse2"
@@ -41,8 +41,9 @@ cdef extern from *:
         *high = (unsigned)_mm_movemask_epi8(v);
         return (unsigned)_mm_movemask_epi8(stop);
     }
-    static inline unsigned vec16_escape_stops(const unsigned char *p) {
+    static inline unsigned vec16_escape_copy(const unsigned char *p, unsigned char *dst) {
         __m128i v = _mm_loadu_si128((const __m128i *)p);
+        _mm_storeu_si128((__m128i *)dst, v);
         __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
         __m128i upper = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x7f)), v);
         __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(SWAR_QUOTE)),
@@ -65,8 +66,9 @@ cdef extern from *:
         *high = neon_mask(vcgeq_u8(v, vdupq_n_u8(0x80)));
         return neon_mask(stop);
     }
-    static inline unsigned vec16_escape_stops(const unsigned char *p) {
+    static inline unsigned vec16_escape_copy(const unsigned char *p, unsigned char *dst) {
         uint8x16_t v = vld1q_u8(p);
+        vst1q_u8(dst, v);
         uint8x16_t stop = vorrq_u8(vorrq_u8(vceqq_u8(v, vdupq_n_u8(SWAR_QUOTE)), vceqq_u8(v, vdupq_n_u8(SWAR_BACKSLASH))),
                                    vorrq_u8(vcltq_u8(v, vdupq_n_u8(0x20)), vcgeq_u8(v, vdupq_n_u8(0x7f))));
         return neon_mask(stop);
@@ -141,32 +143,57 @@ cdef extern from *:
         return i;
     }
 
-    /* Writing a one-byte-per-character string with ASCII escapes: the offset of the first byte
-     * json escapes (quote, backslash, below 0x20, 0x7f and above) in p[0:n], or n. */
-    static inline size_t json_escape_stop(const unsigned char *p, size_t n) {
+    static inline uint64_t swar_escape_stops(uint64_t v) {
+        return swar_below(v, 0x20) | swar_at_least_7f(v) | swar_equal(v, SWAR_QUOTE) | swar_equal(v, SWAR_BACKSLASH);
+    }
+
+    /* Writing a one-byte-per-character string with ASCII escapes: copies p[0:n] to dst (room
+     * for n bytes) up to the first byte json escapes (quote, backslash, below 0x20, 0x7f and
+     * above) and returns its offset, or n: one pass, whole blocks loaded and stored (the last
+     * one overlapping the one before, whose bytes are plain); bytes past the offset may have
+     * been written too, for the caller to overwrite. */
+    static inline size_t json_escape_copy(const unsigned char *p, size_t n, unsigned char *dst) {
         size_t i = 0;
     #if defined(__SSE2__) || (defined(__aarch64__) && defined(__ARM_NEON))
-        for (; i + 16 <= n; i += 16) {
-            unsigned stop = vec16_escape_stops(p + i);
-            if (stop)
-                return i + (unsigned)__builtin_ctz(stop);
+        if (n >= 16) {
+            unsigned stop;
+            for (; i + 16 <= n; i += 16) {
+                stop = vec16_escape_copy(p + i, dst + i);
+                if (stop)
+                    return i + (unsigned)__builtin_ctz(stop);
+            }
+            if (i == n)
+                return n;
+            stop = vec16_escape_copy(p + n - 16, dst + n - 16);
+            return stop ? n - 16 + (unsigned)__builtin_ctz(stop) : n;
         }
     #endif
     #if SWAR_WORDS
-        for (; i + 8 <= n; i += 8) {
-            uint64_t v = swar_load(p + i);
-            uint64_t stop = swar_below(v, 0x20) | swar_at_least_7f(v) | swar_equal(v, SWAR_QUOTE) | swar_equal(v, SWAR_BACKSLASH);
-            if (stop)
-                return i + swar_first(stop);
+        if (n >= 8) {
+            uint64_t v, stop;
+            for (; i + 8 <= n; i += 8) {
+                v = swar_load(p + i);
+                memcpy(dst + i, &v, 8);
+                stop = swar_escape_stops(v);
+                if (stop)
+                    return i + swar_first(stop);
+            }
+            if (i == n)
+                return n;
+            v = swar_load(p + n - 8);
+            memcpy(dst + n - 8, &v, 8);
+            stop = swar_escape_stops(v);
+            return stop ? n - 8 + swar_first(stop) : n;
         }
     #endif
         for (; i < n; i++) {
             unsigned char c = p[i];
             if (c == SWAR_QUOTE || c == SWAR_BACKSLASH || c < 0x20 || c >= 0x7f)
                 break;
+            dst[i] = c;
         }
         return i;
     }
     """
     size_t json_string_stop(const unsigned char *p, size_t n, int *high) noexcept nogil
-    size_t json_escape_stop(const unsigned char *p, size_t n) noexcept nogil
+    size_t json_escape_copy(const unsigned char *p, size_t n, unsigned char *dst) noexcept nogil

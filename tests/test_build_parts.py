@@ -280,3 +280,40 @@ def test_root_extension_modules_are_stripped_libraries_left_alone(tmp_path):
     assert subprocess.run([sys.executable, "-c", "import importlib.machinery as m, sys; "
                            "m.ExtensionFileLoader('_json', sys.argv[1]).load_module()", str(tmp_path / "_json.so")],
                           capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("deflate", ["zopfli", "zlib"])
+def test_the_smallest_zip_reads_back_as_written(tmp_path, deflate):
+    """buildtools/zip_writer.py (--lean-stdlib's zip): every entry's bytes, mode and date read
+    back by zipfile and unzip, compressed ones stored, a non-ASCII name, the same bytes twice."""
+    import zlib
+    import zipfile
+
+    from buildtools import zip_writer
+
+    root = tmp_path / "function"
+    (root / "pkg" / "data").mkdir(parents=True)
+    files = {"bootstrap": bytes(range(256)) * 4000, "pkg/__init__.py": b"x = 1\n" * 100,
+             "pkg/data/model.json.gz": zlib.compress(b"{}" * 1000), "pkg/caf\u00e9.txt": b"",
+             "lib.so": b"\x7fELF" + b"\x00" * 5000}
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    os.chmod(root / "bootstrap", 0o755)
+    os.chmod(root / "lib.so", 0o755)
+    chosen = zip_writer.zopfli_deflate if deflate == "zopfli" else (
+        lambda data: zlib.compress(data, 6)[2:-4])
+    first = zip_writer.write(str(root), str(tmp_path / "a.zip"), chosen)
+    second = zip_writer.write(str(root), str(tmp_path / "b.zip"), chosen)
+    assert open(first, "rb").read() == open(second, "rb").read()       # reproducible
+    with zipfile.ZipFile(first) as zf:
+        assert zf.testzip() is None
+        infos = {info.filename: info for info in zf.infolist()}
+        assert {name: zf.read(name) for name in infos} == files
+        assert infos["pkg/data/model.json.gz"].compress_type == zipfile.ZIP_STORED
+        assert infos["bootstrap"].compress_type == zipfile.ZIP_DEFLATED
+        assert infos["bootstrap"].compress_size < len(files["bootstrap"]) // 10
+        assert {name: info.external_attr >> 16 for name, info in infos.items()} == {
+            name: 0o100755 if name in ("bootstrap", "lib.so") else 0o100644 for name in files}
+        assert {info.date_time for info in infos.values()} == {(2020, 1, 1, 0, 0, 0)}
+    listing = subprocess.run(["unzip", "-t", first], capture_output=True, text=True)
+    assert listing.returncode == 0 and "No errors detected" in listing.stdout

@@ -104,15 +104,31 @@ def test_dumps_off_the_fast_path(marshal):
 
 
 def test_keys_cached_or_not_decode_the_same(marshal):
-    """Short ASCII keys come from a 256-slot cache: colliding, long, escaped and non-ASCII
-    keys, and the same key across documents, all decode as json does."""
+    """Short ASCII keys come from a cache of 256 sets of two: colliding, long, escaped and
+    non-ASCII keys, keys of every length up to past the limit (hashed by their first and
+    last 8 bytes), and the same key across documents, all decode as json does."""
     keys = ["k%d" % i for i in range(1000)] + ["x" * 40, "caf\u00e9", "a\"b", "tab\t", ""]
+    keys += ["%s%d" % ("y" * n, n % 3) for n in range(34)] + ["a" * 12 + "b" * 12 + "c" * 8 + c for c in "de"]
     document = json.dumps({k: i for i, k in enumerate(keys)}).encode()
     for _ in range(2):
         decoded = marshal.event_codec.loads(document)
         assert list(decoded.items()) == [(k, i) for i, k in enumerate(keys)]
     first, second = marshal.event_codec.loads(b'{"name": 1}'), marshal.event_codec.loads(b'{"name": 2}')
     assert next(iter(first)) is next(iter(second))  # one string for a repeated key
+
+
+def test_keys_written_from_the_cache_or_not_encode_the_same(marshal):
+    """Short ASCII keys are written once per string object and copied after that: keys at
+    the cache's length limit and past it, with escapes, non-ASCII, first in their dict or
+    not, colliding slots, and strings made anew (once the cached ones are gone) all encode
+    as json does."""
+    keys = ["k" * 31, "k" * 32, "k" * 33, "a\"b", "tab\t", "caf\u00e9", "\u65e5", "", "x"]
+    keys += ["".join(("key", str(i))) for i in range(2000)]      # distinct objects, many slots
+    for _ in range(3):
+        value = [{k: i} for i, k in enumerate(keys)] + [{k: {k: [k]} for k in keys}]
+        assert marshal.event_codec.dumps(value) == json.dumps(value).encode()
+        keys = ["".join(k) for k in keys]                          # the same texts, new objects
+    assert marshal.event_codec.dumps({"é" * 2: 1, "ab": 2}) == json.dumps({"é" * 2: 1, "ab": 2}).encode()
 
 
 def test_a_large_decode_leaves_the_collector_as_it_found_it(marshal):

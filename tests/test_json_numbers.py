@@ -1,5 +1,6 @@
-"""native/floatfmt.pxd's short paths: floats written as repr() writes them and read as
-float() reads them, bit for bit, for short decimals and any double."""
+"""native/floatfmt.pxd's short paths and native/floatwide.pxd's 128-bit ones: floats written as
+repr() writes them and read as float() reads them, bit for bit, for short decimals, full
+precision ones (16 to 19 digits), the ties of both directions and any double."""
 
 import json
 import math
@@ -73,3 +74,56 @@ def test_number_edges(codec, text):
     x = json.loads(text)
     if math.isfinite(x):
         assert codec.dumps(x) == json.dumps(x).encode()
+
+
+def random_double(rng):
+    return struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+
+
+full_precision = st.floats(min_value=1e-4, max_value=1e16, exclude_max=True)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(full_precision, st.booleans())
+def test_full_precision_floats_written_as_repr(codec, x, negative):
+    x = -x if negative else x
+    assert codec.dumps(x) == repr(x).encode()
+    assert bits(codec.loads(repr(x).encode())) == bits(x)
+
+
+def test_a_sweep_of_full_precision_floats(codec):
+    """17-digit fractions, integers near 2**53, every decade's edges, their neighbours, and
+    doubles halfway between two shortest decimals (written with the even last digit)."""
+    rng = random.Random(15)
+    values = [rng.uniform(-1, 1) * 10.0 ** rng.randrange(-4, 16) for _ in range(100000)]
+    values += [float(rng.randrange(1, 10 ** 16)) for _ in range(20000)]
+    values += [random_double(rng) for _ in range(20000)]
+    for decade in range(-4, 17):
+        x = 10.0 ** decade
+        for direction in (0.0, math.inf):
+            y = x
+            for _ in range(4):
+                y = math.nextafter(y, direction)
+                values.append(y)
+    values += [670007954234172.75, 19533781476805.6875, 947049477263777.25, 2.0 ** -14, 2.0 ** 53]
+    values = [v for v in values if math.isfinite(v)]
+    assert codec.dumps(values) == json.dumps(values).encode()
+    decoded = codec.loads(json.dumps(values).encode())
+    assert [bits(v) for v in decoded] == [bits(v) for v in values]
+
+
+def test_decimals_halfway_between_doubles_read_to_even(codec):
+    """16 to 19 digits exactly halfway between two doubles (spacings 2**-4 to 2**10): float()
+    rounds them to the even one, and so must the 128-bit path."""
+    rng = random.Random(15)
+    for shift in range(-4, 11):
+        for _ in range(1000):
+            halfway = 2 * rng.randrange(2 ** 52, 2 ** 53) + 1        # times 2**(shift - 1)
+            if shift >= 1:
+                digits, places = str(halfway << (shift - 1)), 0
+            else:
+                places = 1 - shift
+                digits = str(halfway * 5 ** places)                  # halfway / 2**places
+            for text in (digits[:len(digits) - places] + "." + (digits[len(digits) - places:] or "0"),
+                         "%se-%d" % (digits, places), "%s0e-%d" % (digits, places + 1)):
+                assert bits(codec.loads(text.encode())) == bits(float(text)), text

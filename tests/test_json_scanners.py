@@ -1,6 +1,6 @@
-"""native/swar.pxd's word-at-a-time scanners find exactly what a byte-at-a-time loop finds,
-for every byte class at every offset against the 8-byte words, and the codec built on them
-reads and writes such strings as json does."""
+"""native/swar.pxd's word-at-a-time scanners find exactly what a byte-at-a-time loop finds
+(and the escape scan copies the bytes it passed), for every byte class at every offset against
+the 8-byte words, and the codec built on them reads and writes such strings as json does."""
 
 import json
 import sys
@@ -28,11 +28,12 @@ def string_stop(data):
 
 
 def escape_stop(data):
-    """When writing one byte per character: the first byte json's ASCII encoder escapes."""
+    """When writing one byte per character: the first byte json's ASCII encoder escapes, and
+    the bytes before it (which the scan copies)."""
     for i, c in enumerate(data):
         if c in b'"\\' or c < 0x20 or c >= 0x7f:
-            return i
-    return len(data)
+            return i, data[:i]
+    return len(data), data
 
 
 # One byte of each class the scanners tell apart, and the bytes at the classes' edges.

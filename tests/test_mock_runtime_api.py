@@ -253,6 +253,42 @@ def test_400_403_413_and_error_types():
         assert api.connections_accepted == 1
 
 
+@pytest.mark.parametrize("size", [5, 3 * 1024 * 1024])
+def test_response_body_not_kept_is_read_and_counted(api, size):
+    """keep_response_body=False: the body is consumed (the pipelined request behind it is
+    served), counted in body_size, checked against the limit, and not kept."""
+    dropped = api.enqueue({}, keep_response_body=False)
+    kept = api.enqueue({"n": 2})
+    body = (b"%d" % size) * size
+    body = body[:size]
+    host, port = api.address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        reader = sock.makefile("rb")
+        sock.sendall(GET_NEXT)
+        assert reader.readline().startswith(b"HTTP/1.1 200")
+        length = 0
+        while (line := reader.readline()) != b"\r\n":
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        reader.read(length)
+        sock.sendall(post_raw(dropped, body) + GET_NEXT)   # the next GET right behind the body
+        assert reader.readline().startswith(b"HTTP/1.1 202")
+        while reader.readline() != b"\r\n":
+            pass
+        reader.read(len(b'{"status":"OK"}'))
+        assert reader.readline().startswith(b"HTTP/1.1 200")
+        res = api.wait_result(dropped, 5)
+        assert (res.status, res.body, res.body_size, res.pipelined) == (202, b"", size, True)
+        assert api.state(dropped) == "answered" and api.state(kept) == "delivered"
+    too_big = MockRuntimeAPI(response_limit=size - 1)
+    with too_big:
+        rid = too_big.enqueue({}, keep_response_body=False)
+        conn = connect(too_big)
+        conn.request("POST", resp_path(rid), body=body)
+        assert conn.getresponse().status == 413
+        assert too_big.wait_result(rid).body_size == size
+
+
 def test_wait_result_times_out(api):
     start = time.monotonic()
     with pytest.raises(TimeoutError):

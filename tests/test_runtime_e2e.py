@@ -190,6 +190,19 @@ def test_large_events(start_bootstrap, api, size):
 
 
 @pytest.mark.portable
+def test_freed_arenas_are_kept_for_the_next_event_within_a_bound(start_bootstrap, api):
+    """An event's objects die with its invocation; the arenas they took are kept for the
+    next one (no fresh pages to fault in), and no more than four after an outlier."""
+    start_bootstrap("echo.arenas")
+    records = [{"id": i, "name": "item-%d" % i, "tags": ["a", "b"], "dims": {"w": i}} for i in range(20000)]
+    assert invoke(api, {"records": records}).json() == {"records": records}
+    kept = invoke(api, {"arenas": True}).json()["kept"]
+    assert 1 <= kept <= 4
+    assert invoke(api, {"records": records * 3}).json() == {"records": records * 3}   # ~10 MiB of objects
+    assert invoke(api, {"arenas": True}).json()["kept"] == 4
+
+
+@pytest.mark.portable
 def test_bytes_result_is_sent_raw(start_bootstrap, api):
     start_bootstrap("echo.returns")
     result = invoke(api, {"kind": "bytes"})
@@ -312,15 +325,30 @@ def test_cython_handler_module(start_bootstrap, api):
 
 def test_lean_start_up(start_bootstrap, api):
     """Only the selected handler module is imported, and none of what Nuitka or a naive
-    runtime would load at start-up (inspect and the regex engine, json, logging)."""
+    runtime would load at start-up (inspect and the regex engine, json and its accelerator,
+    logging)."""
     start_bootstrap("echo.modules")
     modules = set(invoke(api, {}).json())
     assert "echo" in modules
     assert not modules & {"failing", "broken_import", "deps", "fast", "streams", "logs", "lifecycle"}
-    assert not modules & {"inspect", "re", "json", "logging", "enum", "typing", "traceback", "socket", "_socket"}
+    assert not modules & {"inspect", "re", "json", "_json", "logging", "enum", "typing", "traceback", "socket",
+                          "_socket", "importlib", "warnings"}
     # the runtime's own error, streaming, logging and concurrency code loads when first needed
     assert not modules & {"lambda_runtime.errors", "lambda_runtime.streaming", "lambda_runtime.log_setup",
                           "lambda_runtime.concurrency"}
+
+
+@pytest.mark.portable
+def test_the_collector_is_on_for_the_handler(start_bootstrap, api):
+    start_bootstrap("echo.collector")
+    assert invoke(api, {}).json()["enabled"] is True
+
+
+def test_the_start_ups_objects_are_left_out_of_collections(start_bootstrap, api):
+    """The bootstrap starts with the collector off (buildtools/nuitka_lambda_plugin.py, (10))
+    and freezes what its start-up made before it imports the handler."""
+    start_bootstrap("echo.collector")
+    assert invoke(api, {}).json()["frozen"] > 1000
 
 
 def test_frozen_modules_without_deepfreeze(start_bootstrap, api):

@@ -82,6 +82,22 @@ def size(event, context):
             "tail": event["data"][-32:]}
 
 
+def arenas(event, context):
+    """Echoes the event; {"arenas": true} asks how many freed object arenas the loop keeps."""
+    if event == {"arenas": True}:
+        import _lambda_runtime
+
+        return {"kept": _lambda_runtime.kept_arenas()}
+    return event
+
+
+def collector(event, context):
+    """The cyclic collector as the handler finds it."""
+    import gc
+
+    return {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
+
+
 def big_response(event, context):
     return "x" * event["length"]
 
