@@ -268,6 +268,8 @@ def run_nuitka(python, args, target, project, c_files, compiler_path, deps, host
             command.append("--include-package=" + package)
     command += packages.nuitka_options(deps, args.compile_package, stdlib_tree.STDLIB_LEFT_OUT)
     command += botocore_models.nuitka_options(deps)
+    if "botocore" not in deps.packages:  # the baked-models loader (and mmap.so) serve botocore only
+        command.append("--nofollow-import-to=lambda_runtime.botocore_loader")
     command.append(main_script)
 
     env = dict(os.environ)

@@ -84,6 +84,8 @@ def write(python, dist_dir, modules, search_path, target):
                             timeout=TIMEOUT)
     if result.returncode != 0:
         raise RuntimeError("regex table: the training process failed:\n" + result.stderr[-3000:])
+    if not os.path.exists(out) and not os.listdir(os.path.dirname(out)):
+        os.rmdir(os.path.dirname(out))
     print("    " + result.stdout.strip().splitlines()[-1])
 
 
@@ -152,8 +154,9 @@ def _main():
     table, failed = train(args.modules)
     import _sre
 
-    with open(args.out, "wb") as f:
-        marshal.dump((runtime_module().header(_sre), table), f)
+    if table:  # none at all: the build ships no file
+        with open(args.out, "wb") as f:
+            marshal.dump((runtime_module().header(_sre), table), f)
     print("regex table: %d patterns from importing %d modules%s" % (
         len(table), len(args.modules), " (%d did not import: %s)" % (len(failed), ", ".join(failed[:8]))
         if failed else ""))

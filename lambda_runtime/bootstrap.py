@@ -73,8 +73,10 @@ def _use_system_ca_bundle(ssl):
 
 
 def _use_baked_models(loaders):
-    from . import botocore_loader  # only for programs that use botocore
-
+    try:
+        from . import botocore_loader  # only for programs that use botocore
+    except ImportError:  # a build without botocore carries neither the loader nor models
+        return           # (botocore from a layer reads its own JSON)
     botocore_loader.install(loaders)
 
 

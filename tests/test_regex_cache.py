@@ -141,6 +141,14 @@ def test_a_table_made_by_another_interpreter_is_not_used(trained, cached_re, tmp
     assert not regex_cache.runtime_module().install(cached_re, str(tmp_path / "missing.marshal"))
 
 
+def test_no_table_when_nothing_compiles_a_pattern(tmp_path, package):
+    (package / "plain.py").write_text("VALUE = 1\n")
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    regex_cache.write(sys.executable, str(dist), ["plain"], [str(package)], types.SimpleNamespace(cross=False))
+    assert list(dist.iterdir()) == []
+
+
 def test_a_cross_build_writes_no_table(tmp_path):
     regex_cache.write(sys.executable, str(tmp_path), ["json"], [], types.SimpleNamespace(cross=True))
     assert not (tmp_path / regex_cache.runtime_module().FILE).exists()

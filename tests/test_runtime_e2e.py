@@ -391,3 +391,14 @@ def test_init_objects_are_frozen_and_the_collector_restored(start_bootstrap, api
     assert answer["frozen"] > 1000
     assert answer["init_object_collectable"] is False
     assert answer["new_object_collectable"] is True
+
+
+def test_a_build_without_botocore_carries_no_models_loader(start_bootstrap, api, test_build):
+    """build.py leaves lambda_runtime.botocore_loader (and the mmap.so it needs) out of a
+    build without botocore; a botocore from elsewhere still imports."""
+    import zipfile
+
+    start_bootstrap("echo.layer_botocore")
+    assert invoke(api, {}).json() == {"loader": "Loader", "loader_carried": False}
+    names = zipfile.ZipFile(test_build.zip_path).namelist()
+    assert "bootstrap" in names and "mmap.so" not in names

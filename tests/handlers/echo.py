@@ -169,3 +169,26 @@ def argv(event, context):
     import sys
 
     return sys.argv[1:]
+
+
+def layer_botocore(event, context):
+    """A botocore this build does not carry (as from a layer): it imports, and the runtime's
+    baked-models hook stands aside (a build without botocore has no loader for it)."""
+    import os
+    import sys
+    import tempfile
+
+    root = tempfile.mkdtemp()
+    os.makedirs(os.path.join(root, "botocore"))
+    open(os.path.join(root, "botocore", "__init__.py"), "w").close()
+    with open(os.path.join(root, "botocore", "loaders.py"), "w") as f:
+        f.write("class Loader:\n    pass\n")
+    sys.path.insert(0, root)
+    import botocore.loaders
+
+    try:
+        import lambda_runtime.botocore_loader  # noqa: F401
+        carried = True
+    except ImportError:
+        carried = False
+    return {"loader": botocore.loaders.Loader.__name__, "loader_carried": carried}
