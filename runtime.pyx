@@ -453,6 +453,10 @@ cdef class Connection:
             if not pfd[0].revents:
                 self.on_signal()
                 return False
+            # An answer is arriving too: the handlers run once it is in. Noted here, as the
+            # drained pipe will not wake a later wait (a SIGTERM during a burst hung in the
+            # long poll after the last invocation).
+            state.signals_deferred = True
         return True
 
     cdef int exchange(self, const char *head, Py_ssize_t head_len, bytes body, int timeout_ms,
