@@ -43,8 +43,8 @@ It does thirteen things Nuitka has no option for:
 10. Keeps the cyclic collector off from the interpreter's initialisation to the handler's
    import: the ~5,000 objects of the runtime's start-up live as long as the process, and the
    ~11 young-generation collections that walked them were ~4% of a cold start.
-   lambda_runtime.bootstrap freezes them out of later collections (gc.freeze()) and turns
-   the collector on before it imports the handler.
+   lambda_runtime.init_gc turns the collector on for the handler's import (held back) and
+   freezes them with the init's objects (gc.freeze()).
 
 11. Takes importlib's bootstrap module as `_frozen_importlib`, the name the interpreter
    started it under, where Nuitka's loader asked for `importlib._bootstrap`: that imported
@@ -126,7 +126,7 @@ MAIN_PROGRAM_PATCHES = [
     # (12) the start-up's first object arena mapped with its pages.
     ("static void Nuitka_Py_Initialize(void) {\n",
      _POPULATED_ARENA + "static void Nuitka_Py_Initialize(void) {\n    lambdaPopulateFirstArena();\n"),
-    # (10) the collector off until lambda_runtime.bootstrap turns it on.
+    # (10) the collector off until lambda_runtime.init_gc turns it on.
     ("    status = Py_InitializeFromConfig(&config);\n",
      "    status = Py_InitializeFromConfig(&config);\n"
      "    if (status._type == 0) {\n"

@@ -86,18 +86,6 @@ def _configure_logging(logging, log_format, log_level):
     log_setup.configure(logging, log_format, log_level, current_invocation)
 
 
-def _collector_on():
-    """The launcher keeps the cyclic collector off through the runtime's start-up
-    (buildtools/nuitka_lambda_plugin.py, (10)), whose objects all live as long as the
-    process: they are left out of later collections, and the collector is on again (as
-    under CPython; init_gc holds it back while the handler is imported)."""
-    import gc
-
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
-
-
 def _report_init_error(client, error, log_format):
     from . import errors  # only when the init fails
 
@@ -126,7 +114,6 @@ def run(default_handler, stdlib_dir=None, environ=os.environ):
         stdlib_tree.install(os.path.join(_BOOTSTRAP_DIR, stdlib_dir))
     task_paths.extend_sys_path(environ)
     _install_lazy_hooks(log_format, environ.get("AWS_LAMBDA_LOG_LEVEL", ""))
-    _collector_on()
     try:
         handler = init_gc.run_init(lambda: load_handler(environ.get("_HANDLER") or default_handler))
         function = Function(handler, log_format)

@@ -24,7 +24,10 @@ INIT_THRESHOLD = 1_000_000
 
 
 def run_init(load):
-    """load() with the collector held back; returns its result, freezes the objects it made."""
+    """load() with the collector held back; returns its result, freezes the objects it made
+    (and those of the runtime's start-up, which the launcher ran with the collector off:
+    Nuitka plugin (10))."""
+    gc.enable()
     threshold = gc.get_threshold()
     held = (INIT_THRESHOLD,) + threshold[1:]
     gc.set_threshold(*held)

@@ -81,26 +81,31 @@ class TestBuild:
         return os.path.join(self.dist_dir, "bootstrap")
 
 
+def _build_once(request, what, name, src, handler, reuse_env, *options):
+    """A bootstrap built by build.py into BUILD_ROOT/name (or reused from $reuse_env)."""
+    if request.config.getoption("--unit"):
+        pytest.fail("a test in the --unit tier asked for %s: mark it needs_bootstrap" % what)
+    root = os.path.join(BUILD_ROOT, name)
+    reuse = os.environ.get(reuse_env)
+    out = os.path.abspath(reuse) if reuse else os.path.join(root, "dist")
+    log = os.path.join(root, "build.log")
+    if not reuse:
+        os.makedirs(root, exist_ok=True)
+        with open(log, "w") as f:
+            result = subprocess.run(
+                [sys.executable, os.path.join(ROOT, "build.py"), *options, "--src", src, "--handler", handler,
+                 "--out", out, "--build-dir", os.path.join(root, "build")],
+                stdout=f, stderr=subprocess.STDOUT)
+        if result.returncode != 0:
+            pytest.fail("building %s failed:\n%s" % (what, open(log).read()[-5000:]))
+    return TestBuild(os.path.join(out, "function"), os.path.join(out, "function.zip"), log)
+
+
 @pytest.fixture(scope="session")
 def test_build(request):
     """The bootstrap with tests/handlers compiled in, built once per test run.
     LAMBDA_TEST_DIST=DIR reuses an earlier build's output directory."""
-    if request.config.getoption("--unit"):
-        pytest.fail("a test in the --unit tier asked for the compiled bootstrap: mark it needs_bootstrap")
-    reuse = os.environ.get("LAMBDA_TEST_DIST")
-    reuse = os.path.abspath(reuse) if reuse else None
-    out = reuse or os.path.join(BUILD_ROOT, "dist")
-    log = os.path.join(BUILD_ROOT, "build.log")
-    if not reuse:
-        os.makedirs(BUILD_ROOT, exist_ok=True)
-        with open(log, "w") as f:
-            result = subprocess.run(
-                [sys.executable, os.path.join(ROOT, "build.py"), "--src", TEST_HANDLERS,
-                 "--handler", "echo.handler", "--out", out, "--build-dir", os.path.join(BUILD_ROOT, "build")],
-                stdout=f, stderr=subprocess.STDOUT)
-        if result.returncode != 0:
-            pytest.fail("building the test bootstrap failed:\n" + open(log).read()[-5000:])
-    return TestBuild(os.path.join(out, "function"), os.path.join(out, "function.zip"), log)
+    return _build_once(request, "the test bootstrap", "", TEST_HANDLERS, "echo.handler", "LAMBDA_TEST_DIST")
 
 
 REAL_FUNCTION = os.path.join(TESTS, "functions", "real")
@@ -110,21 +115,8 @@ REAL_FUNCTION = os.path.join(TESTS, "functions", "real")
 def real_build(request):
     """tests/functions/real (boto3, requests, Powertools, pydantic, numpy, orjson, the
     stdlib, data files) built once per test run. LAMBDA_TEST_REAL_DIST=DIR reuses a build."""
-    if request.config.getoption("--unit"):
-        pytest.fail("a test in the --unit tier asked for a compiled bootstrap: mark it needs_bootstrap")
-    reuse = os.environ.get("LAMBDA_TEST_REAL_DIST")
-    out = os.path.abspath(reuse) if reuse else os.path.join(BUILD_ROOT, "real", "dist")
-    log = os.path.join(BUILD_ROOT, "real", "build.log")
-    if not reuse:
-        os.makedirs(os.path.dirname(log), exist_ok=True)
-        with open(log, "w") as f:
-            result = subprocess.run(
-                [sys.executable, os.path.join(ROOT, "build.py"), "--src", REAL_FUNCTION, "--handler", "aws.handler",
-                 "--out", out, "--build-dir", os.path.join(BUILD_ROOT, "real", "build")],
-                stdout=f, stderr=subprocess.STDOUT)
-        if result.returncode != 0:
-            pytest.fail("building the real-function bootstrap failed:\n" + open(log).read()[-5000:])
-    return TestBuild(os.path.join(out, "function"), os.path.join(out, "function.zip"), log)
+    return _build_once(request, "the real-function bootstrap", "real", REAL_FUNCTION, "aws.handler",
+                       "LAMBDA_TEST_REAL_DIST")
 
 
 ARM64_BOTO3_FUNCTION = os.path.join(TESTS, "functions", "arm64_boto3")
@@ -134,22 +126,8 @@ ARM64_BOTO3_FUNCTION = os.path.join(TESTS, "functions", "arm64_boto3")
 def arm64_boto3_build(request):
     """tests/functions/arm64_boto3 (boto3 and pydantic, aarch64 wheels) cross-built for arm64
     once per test run; it runs under qemu-user. LAMBDA_TEST_ARM64_BOTO3_DIST=DIR reuses a build."""
-    if request.config.getoption("--unit"):
-        pytest.fail("a test in the --unit tier asked for a compiled bootstrap: mark it needs_bootstrap")
-    reuse = os.environ.get("LAMBDA_TEST_ARM64_BOTO3_DIST")
-    out = os.path.abspath(reuse) if reuse else os.path.join(BUILD_ROOT, "arm64-boto3", "dist")
-    log = os.path.join(BUILD_ROOT, "arm64-boto3", "build.log")
-    if not reuse:
-        os.makedirs(os.path.dirname(log), exist_ok=True)
-        with open(log, "w") as f:
-            result = subprocess.run(
-                [sys.executable, os.path.join(ROOT, "build.py"), "--arch", "arm64", "--src", ARM64_BOTO3_FUNCTION,
-                 "--handler", "app.handler", "--out", out,
-                 "--build-dir", os.path.join(BUILD_ROOT, "arm64-boto3", "build")],
-                stdout=f, stderr=subprocess.STDOUT)
-        if result.returncode != 0:
-            pytest.fail("building the arm64 boto3 bootstrap failed:\n" + open(log).read()[-5000:])
-    return TestBuild(os.path.join(out, "function"), os.path.join(out, "function.zip"), log)
+    return _build_once(request, "the arm64 boto3 bootstrap", "arm64-boto3", ARM64_BOTO3_FUNCTION, "app.handler",
+                       "LAMBDA_TEST_ARM64_BOTO3_DIST", "--arch", "arm64")
 
 
 @pytest.fixture(scope="session")
