@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from devtools.facts import host_arch
+from devtools.ports import free_ports
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE_DIR = os.path.join(ROOT, ".cache", "rie")
@@ -110,12 +111,6 @@ def download_sam_cli_wheel(download_dir: str) -> str:
 
 # -- running it ----------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def function_env(bootstrap: str, handler: Optional[str], memory: int, timeout: int, extra: Optional[dict]) -> dict:
     task_root = os.path.dirname(os.path.abspath(bootstrap))
     env = dict(os.environ)
@@ -146,22 +141,33 @@ class Emulator:
         self.env = function_env(self.bootstrap, handler, memory, timeout, env)
         self.timeout = timeout
         self.start_timeout = start_timeout
-        self.port = free_port()
+        self.port = None
         self.process = None
         self._log = tempfile.TemporaryFile()
         self._lock = threading.Lock()
 
+    START_ATTEMPTS = 3      # another process may take a chosen port before the RIE binds it
+
     def start(self):
         if not os.access(self.bootstrap, os.X_OK):
             raise EmulatorError("%s is not an executable bootstrap (run `python build.py` first)" % self.bootstrap)
-        command = [self.rie, "--runtime-interface-emulator-address", "127.0.0.1:%d" % self.port,
-                   "--runtime-api-address", "127.0.0.1:%d" % free_port(), "--log-level", "error",
-                   self.bootstrap]
-        self.process = subprocess.Popen(command, cwd=os.path.dirname(self.bootstrap), env=self.env,
-                                        stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)     # its own group: stop() ends the bootstrap too
-        self._wait_for_port()
-        return self
+        for attempt in range(self.START_ATTEMPTS):
+            self.port, api_port = free_ports(2)
+            command = [self.rie, "--runtime-interface-emulator-address", "127.0.0.1:%d" % self.port,
+                       "--runtime-api-address", "127.0.0.1:%d" % api_port, "--log-level", "error",
+                       self.bootstrap]
+            self._log.seek(0)
+            self._log.truncate()
+            self.process = subprocess.Popen(command, cwd=os.path.dirname(self.bootstrap), env=self.env,
+                                            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)     # its own group: stop() ends the bootstrap too
+            try:
+                self._wait_for_port()
+                return self
+            except EmulatorError:
+                if "address already in use" not in self.logs() or attempt + 1 == self.START_ATTEMPTS:
+                    raise
+                self.stop()
 
     def _wait_for_port(self):
         deadline = time.monotonic() + self.start_timeout

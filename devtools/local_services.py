@@ -5,7 +5,6 @@ made here, plus a runner for the same handler under awslambdaric."""
 import datetime
 import http.server
 import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -14,15 +13,10 @@ import time
 import urllib.request
 
 from devtools.mock_runtime_api import MockRuntimeAPI, lambda_env
+from devtools.ports import free_port
 
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                      "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class MotoServer:

@@ -3,6 +3,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -39,6 +40,29 @@ def test_emulator_reports_a_failing_handler(rie, test_build):
     assert answer.error_type == "ValueError"
     error = json.loads(answer.body)
     assert error["errorMessage"] and isinstance(error["stackTrace"], list)
+
+
+def test_emulator_starts_again_when_its_port_was_taken(rie, test_build, monkeypatch):
+    """The ports are free when chosen but another process may bind one before the RIE does."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))                        # bound, not listening: connects are refused
+    taken_port = taken.getsockname()[1]
+    choices = [[taken_port, taken_port]]                # the race lost: both ports already in use
+
+    def free_ports(count, real=emulator.free_ports):
+        return choices.pop() if choices else real(count)
+    monkeypatch.setattr(emulator, "free_ports", free_ports)
+    with taken, emulator.Emulator(rie, test_build.bootstrap, handler="echo.handler") as emu:
+        answer = emu.invoke(b'{"again": true}')
+    assert not choices
+    assert emu.port != taken_port
+    assert json.loads(answer.body) == {"again": True}
+    assert "address already in use" not in answer.logs
+
+
+def test_free_ports_are_distinct():
+    from devtools.ports import free_ports
+    assert len(set(free_ports(50))) == 50
 
 
 def run_invoke(*args):

@@ -16,6 +16,8 @@ import zipfile
 
 import pytest
 
+from devtools.ports import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAM_DEPLOY = os.path.join(ROOT, "sam-deploy")
 TEMPLATE = os.path.join(SAM_DEPLOY, "template.yaml")
@@ -135,12 +137,6 @@ def test_clear_error_without_credentials(tmp_path, test_build):
 
 
 # -- a real deploy into moto's server -------------------------------------------------
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def moto_url(tmp_path_factory):

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import wait_until
 from devtools.mock_runtime_api import lambda_env
+from devtools.ports import free_ports
 
 HTTP_CT = "application/vnd.awslambda.http-integration-response"
 MiB = 1024 * 1024
@@ -160,12 +161,6 @@ def test_non_generator_handler_unaffected(start_bootstrap, api):
 
 # -- under AWS's Runtime Interface Emulator -----------------------------------------
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def rie(test_build):
     """start(handler, env) -> "http://127.0.0.1:PORT" of the RIE running our bootstrap."""
@@ -175,7 +170,7 @@ def rie(test_build):
     processes = []
 
     def start(handler, env=None):
-        port, api_port = free_port(), free_port()
+        port, api_port = free_ports(2)
         environ = lambda_env(test_build.bootstrap, "unused", handler=handler, env=env)
         environ.pop("AWS_LAMBDA_RUNTIME_API")
         process = subprocess.Popen(
