@@ -141,6 +141,18 @@ def test_a_table_made_by_another_interpreter_is_not_used(trained, cached_re, tmp
     assert not regex_cache.runtime_module().install(cached_re, str(tmp_path / "missing.marshal"))
 
 
+def test_a_damaged_table_is_not_used(trained, cached_re, tmp_path):
+    path, table = trained
+    from re import _compiler
+
+    original = _compiler.compile
+    data = open(path, "rb").read()
+    for damaged in (data[:len(data) // 2], b"", marshal.dumps("not a table")):
+        (tmp_path / "damaged.marshal").write_bytes(damaged)
+        assert not regex_cache.runtime_module().install(cached_re, str(tmp_path / "damaged.marshal"))
+        assert _compiler.compile is original
+
+
 def test_no_table_when_nothing_compiles_a_pattern(tmp_path, package):
     (package / "plain.py").write_text("VALUE = 1\n")
     dist = tmp_path / "dist"
