@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
 
 from buildtools import botocore_models, docker_build, elf_check  # noqa: E402
-from buildtools import nuitka_cross, packages, regex_cache, shared_libs, sources, stdlib_tree, targets  # noqa: E402
+from buildtools import import_tables, nuitka_cross, packages, shared_libs, sources, stdlib_tree, targets  # noqa: E402
 from buildtools import task_files, zip_writer  # noqa: E402
 from devtools import facts, venv  # noqa: E402
 
@@ -403,8 +403,8 @@ def build(args):
                          (deps_dir, host_deps_dir) if host_deps_dir else None)
     steps.run("function files", task_files.copy_into, args.src, dist_dir, deps)
     steps.run("AWS service models", botocore_models.write, models, dist_dir)
-    steps.run("regex table", regex_cache.write, python, dist_dir,
-              regex_cache.modules_to_train(args.src, deps, task_files.vendored_names(args.src, deps)),
+    steps.run("import tables", import_tables.write, python, dist_dir,
+              import_tables.modules_to_train(args.src, deps, task_files.vendored_names(args.src, deps)),
               deps.directories, target)
     if not args.lean_stdlib:
         steps.run("stdlib tree", stdlib_tree.write, python, dist_dir, os.path.join(args.build_dir, "nuitka-report.xml"),

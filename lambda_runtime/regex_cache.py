@@ -1,4 +1,4 @@
-"""re's compiler answered from the table the build made (buildtools/regex_cache.py).
+"""re's compiler answered from the table the build made (buildtools/import_tables.py).
 
 Installed right after `re` is imported, when the build wrote the table: re/_compiler.py's
 `compile(pattern, flags)`, which re calls for a pattern it has not cached yet, first looks
@@ -10,7 +10,7 @@ CPython's parser and compiler gave at build time. The Pattern is the one re woul
 import marshal
 import sys
 
-FILE = "python/regex-cache.marshal"  # relative to the bootstrap; buildtools/regex_cache.py writes it
+FILE = "python/regex-cache.marshal"  # relative to the bootstrap; buildtools/import_tables.py writes it
 
 
 def header(sre):

@@ -356,8 +356,16 @@ def test_system_openssl_wins_over_the_shipped_one_but_not_zlib(tmp_path, real_bu
     assert libraries["libz.so.1"].startswith("/var/task/")  # ours always
 
 
+def test_namedtuples_made_at_import_run_code_from_the_build_table(real_build, start_bootstrap, api):
+    """buildtools/import_tables.py: the __new__ that namedtuple generates for botocore's
+    ReadOnlyCredentials is the code the build compiled."""
+    [result] = invoke_all(start_bootstrap, api, "libs.codegen_table", [{}], bootstrap=real_build.bootstrap)
+    assert result.json() == {"table_in_use": True, "from_table": True,
+                             "credentials": ["key", "secret", None]}
+
+
 def test_regexes_compiled_at_import_come_from_the_build_table(real_build, start_bootstrap, api):
-    """buildtools/regex_cache.py: what urllib3 compiles at import is in the table; a pattern
+    """buildtools/import_tables.py: what urllib3 compiles at import is in the table; a pattern
     nobody compiled at build time goes through re's parser as usual."""
     [result] = invoke_all(start_bootstrap, api, "libs.regex_table", [{}], bootstrap=real_build.bootstrap)
     assert result.json() == {"table_in_use": True, "equal": True, "parsed": [r"[0-9]{3}-(?P<unseen>x)"],

@@ -1,4 +1,4 @@
-"""The build-time regex table (buildtools/regex_cache.py) and re's compiler answering from it
+"""The build-time regex table (buildtools/import_tables.py) and re's compiler answering from it
 (lambda_runtime/regex_cache.py): what training records and leaves out, Patterns equal to
 CPython's own compilation (Pattern.__eq__ compares the compiled code) without re's parser
 running, and a table made by another interpreter left unused."""
@@ -11,7 +11,9 @@ import types
 
 import pytest
 
-from buildtools import regex_cache
+from buildtools import import_tables
+
+runtime = import_tables.runtime_module("regex_cache")
 
 PACKAGE = '''
 import re
@@ -49,9 +51,9 @@ def trained(package, tmp_path):
     """(table path, the table) trained by the child process on `regexy`."""
     dist = tmp_path / "dist"
     dist.mkdir()
-    regex_cache.write(sys.executable, str(dist), ["regexy", "not_installed"], [str(package)],
+    import_tables.write(sys.executable, str(dist), ["regexy", "not_installed"], [str(package)],
                       types.SimpleNamespace(cross=False))
-    path = dist / regex_cache.runtime_module().FILE
+    path = dist / runtime.FILE
     with open(path, "rb") as f:
         return path, marshal.load(f)[1]
 
@@ -83,7 +85,7 @@ def test_patterns_from_the_table_equal_cpythons_and_skip_the_parser(trained, cac
     from re import _compiler, _parser
 
     original = _compiler.compile
-    assert regex_cache.runtime_module().install(cached_re, str(path))
+    assert runtime.install(cached_re, str(path))
     parsed = []
     real_parse = _parser.parse
     monkeypatch.setattr(_parser, "parse", lambda *a: parsed.append(a) or real_parse(*a))
@@ -100,7 +102,7 @@ def test_patterns_from_the_table_equal_cpythons_and_skip_the_parser(trained, cac
 
 def test_patterns_not_in_the_table_and_errors_go_to_cpythons_compiler(trained, cached_re):
     path, _ = trained
-    assert regex_cache.runtime_module().install(cached_re, str(path))
+    assert runtime.install(cached_re, str(path))
     assert cached_re.compile(r"(\d+)-(\d+)").match("12-34").groups() == ("12", "34")
     with pytest.raises(re.error, match="missing \\), unterminated subpattern"):
         cached_re.compile("(unclosed")
@@ -114,15 +116,15 @@ def test_every_pattern_the_stdlib_and_botocore_compile_at_import_comes_out_equal
     dist.mkdir()
     modules = ["email.utils", "http.cookiejar", "string", "textwrap", "tokenize", "botocore.session",
                "botocore.utils", "urllib3"]
-    regex_cache.write(sys.executable, str(dist), modules, [p for p in sys.path if p], types.SimpleNamespace(cross=False))
-    path = dist / regex_cache.runtime_module().FILE
+    import_tables.write(sys.executable, str(dist), modules, [p for p in sys.path if p], types.SimpleNamespace(cross=False))
+    path = dist / runtime.FILE
     with open(path, "rb") as f:
         table = marshal.load(f)[1]
     assert len(table) > 60
     from re import _compiler
 
     original = _compiler.compile
-    assert regex_cache.runtime_module().install(cached_re, str(path))
+    assert runtime.install(cached_re, str(path))
     for pattern, flags in table:
         assert _compiler.compile(pattern, flags) == original(pattern, flags)
 
@@ -132,13 +134,13 @@ def test_a_table_made_by_another_interpreter_is_not_used(trained, cached_re, tmp
     other = tmp_path / "other.marshal"
     from re import _compiler
 
-    header = list(regex_cache.runtime_module().header(_compiler._sre))
+    header = list(runtime.header(_compiler._sre))
     header[0] = (3, 11, 0) if header[0] != (3, 11, 0) else (3, 11, 1)
     other.write_bytes(marshal.dumps((tuple(header), table)))
     original = _compiler.compile
-    assert not regex_cache.runtime_module().install(cached_re, str(other))
+    assert not runtime.install(cached_re, str(other))
     assert _compiler.compile is original
-    assert not regex_cache.runtime_module().install(cached_re, str(tmp_path / "missing.marshal"))
+    assert not runtime.install(cached_re, str(tmp_path / "missing.marshal"))
 
 
 def test_a_damaged_table_is_not_used(trained, cached_re, tmp_path):
@@ -149,7 +151,7 @@ def test_a_damaged_table_is_not_used(trained, cached_re, tmp_path):
     data = open(path, "rb").read()
     for damaged in (data[:len(data) // 2], b"", marshal.dumps("not a table")):
         (tmp_path / "damaged.marshal").write_bytes(damaged)
-        assert not regex_cache.runtime_module().install(cached_re, str(tmp_path / "damaged.marshal"))
+        assert not runtime.install(cached_re, str(tmp_path / "damaged.marshal"))
         assert _compiler.compile is original
 
 
@@ -157,13 +159,13 @@ def test_no_table_when_nothing_compiles_a_pattern(tmp_path, package):
     (package / "plain.py").write_text("VALUE = 1\n")
     dist = tmp_path / "dist"
     dist.mkdir()
-    regex_cache.write(sys.executable, str(dist), ["plain"], [str(package)], types.SimpleNamespace(cross=False))
+    import_tables.write(sys.executable, str(dist), ["plain"], [str(package)], types.SimpleNamespace(cross=False))
     assert list(dist.iterdir()) == []
 
 
 def test_a_cross_build_writes_no_table(tmp_path):
-    regex_cache.write(sys.executable, str(tmp_path), ["json"], [], types.SimpleNamespace(cross=True))
-    assert not (tmp_path / regex_cache.runtime_module().FILE).exists()
+    import_tables.write(sys.executable, str(tmp_path), ["json"], [], types.SimpleNamespace(cross=True))
+    assert not (tmp_path / runtime.FILE).exists()
 
 
 def test_modules_to_train_are_third_party_names_and_what_the_code_imports_of_them(tmp_path):
@@ -174,7 +176,7 @@ def test_modules_to_train_are_third_party_names_and_what_the_code_imports_of_the
     (src / "pkg" / "mod.py").write_text("from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n")
     (src / "broken.py").write_text("def (:\n")
     deps = types.SimpleNamespace(packages=["boto3", "botocore", "aws_lambda_powertools"], modules=["six"])
-    assert regex_cache.modules_to_train(str(src), deps) == [
+    assert import_tables.modules_to_train(str(src), deps) == [
         "aws_lambda_powertools", "aws_lambda_powertools.event_handler",
         "aws_lambda_powertools.event_handler.APIGatewayRestResolver", "boto3", "botocore", "botocore.config",
         "botocore.config.Config", "six"]

@@ -56,3 +56,18 @@ def regex_table(event, context):
         _parser.parse = real_parse
     return {"table_in_use": hasattr(_compiler.compile, "__wrapped__"), "equal": again == url._PERCENT_RE,
             "parsed": parsed, "other_groups": other.groupindex.get("unseen")}
+
+
+def codegen_table(event, context):
+    """Whether namedtuple's generated __new__ of botocore's ReadOnlyCredentials runs the code
+    the build compiled (lambda_runtime/codegen_cache.py), and the class works."""
+    import collections
+
+    from botocore.credentials import ReadOnlyCredentials
+    from lambda_runtime import codegen_cache
+
+    new = ReadOnlyCredentials.__new__.__code__
+    from_table = any(new in code.co_consts for table in codegen_cache._tables.values() if table
+                     for code in table.values())
+    return {"table_in_use": hasattr(vars(collections).get("eval"), "__wrapped__"), "from_table": from_table,
+            "credentials": list(ReadOnlyCredentials("key", "secret", None)[:3])}
