@@ -52,7 +52,7 @@ def _install_lazy_hooks(log_format, log_level):
     else:
         import_hooks.after_import("inspect", lambda module: patch_inspect())
     import_hooks.after_import("re", _use_regex_table)
-    _use_code_table()
+    import_hooks.after_import("collections", _use_code_table)  # namedtuple's; dataclasses imports it
     import_hooks.after_import("ssl", _use_system_ca_bundle)
     import_hooks.after_import("botocore.loaders", _use_baked_models)
     import_hooks.after_import(
@@ -67,13 +67,10 @@ def _use_regex_table(re):
     regex_cache.install(re, os.path.join(_BOOTSTRAP_DIR, regex_cache.FILE))
 
 
-def _use_code_table():
-    from . import codegen_cache
+def _use_code_table(collections):
+    from . import codegen_cache  # only for programs that make namedtuples or dataclasses
 
-    path = os.path.join(_BOOTSTRAP_DIR, codegen_cache.FILE)
-    if os.path.exists(path):  # the build wrote one
-        for name, _ in codegen_cache.GENERATING_CALLS:
-            import_hooks.after_import(name, lambda module: codegen_cache.install(module, path))
+    codegen_cache.watch(import_hooks.after_import, os.path.join(_BOOTSTRAP_DIR, codegen_cache.FILE))
 
 
 def _use_system_ca_bundle(ssl):

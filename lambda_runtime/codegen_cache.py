@@ -37,6 +37,14 @@ def load(path):
     return _tables[path]
 
 
+def watch(after_import, path):
+    """Installs the table at path in each GENERATING_CALLS module once it is imported
+    (after_import: lambda_runtime.import_hooks'), if the build wrote one."""
+    if load(path) is not None:
+        for name, _ in GENERATING_CALLS:
+            after_import(name, lambda module: install(module, path))
+
+
 def install(module, path):
     """Routes `module`'s eval or exec (GENERATING_CALLS) through the table at path. False
     when there is no table."""

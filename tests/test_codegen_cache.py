@@ -144,3 +144,13 @@ def test_no_table_for_a_package_that_generates_nothing_or_a_cross_build(tmp_path
     assert not (dist / runtime.FILE).exists()
     import_tables.write(sys.executable, str(dist), ["generated"], [], types.SimpleNamespace(cross=True))
     assert not (dist / runtime.FILE).exists()
+
+
+def test_watch_installs_in_both_modules_once_imported_and_only_with_a_table(trained, patched, tmp_path):
+    path, _ = trained
+    watched = []
+    runtime.watch(lambda name, callback: watched.append(name) or callback(sys.modules[name]), str(path))
+    assert watched == [module for module, _ in runtime.GENERATING_CALLS]
+    assert hasattr(collections.eval, "__wrapped__") and hasattr(dataclasses.exec, "__wrapped__")
+    runtime.watch(lambda name, callback: watched.append(name), str(tmp_path / "missing.marshal"))
+    assert len(watched) == len(runtime.GENERATING_CALLS)
