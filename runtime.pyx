@@ -31,6 +31,7 @@ from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_GET_LENGTH
 from libc.string cimport strlen
 
 from arenas cimport arenas_kept, keep_freed_arenas
+from immortal cimport IMMORTAL_HEAP_SUPPORTED, immortalize_heap
 from bytebuf cimport ByteBuf, buf_decimal, buf_free, buf_init, buf_put
 from _lambda_http cimport (ResponseParser, H_CLIENT_CONTEXT, H_COGNITO_IDENTITY, H_CONTENT_TYPE,
                            H_DEADLINE_MS, H_EXTENSION_ID, H_FUNCTION_ARN, H_REQUEST_ID, H_TENANT_ID,
@@ -987,6 +988,27 @@ cdef object refused(Contract contract, Invocation inv, outcome, failure):
         print("lambda-runtime: invocation %s: %s" % (inv.request_id, failure), file=sys.stderr, flush=True)
         return None
     raise RuntimeApiError("invocation %s: %s" % (inv.request_id, failure)) from None
+
+
+def immortalize_init_heap():
+    """Makes the objects alive now immortal (native/immortal.pxd): lambda_runtime.concurrency
+    calls it just before forking its workers, with the init's objects back in the collector's
+    lists (gc.unfreeze()). Returns how many objects it made immortal, or -1 where the
+    interpreter has no immortal objects to make (CPython 3.11, free-threaded 3.13)."""
+    import sys
+
+    if not IMMORTAL_HEAP_SUPPORTED:
+        return -1
+    # Deallocating these closes a descriptor or unmaps memory, and they have no finalizer.
+    resources = [Connection]
+    for module, name in (("mmap", "mmap"), ("select", "epoll"), ("select", "devpoll"), ("select", "kqueue")):
+        kind = getattr(sys.modules.get(module), name, None)
+        if isinstance(kind, type):
+            resources.append(kind)
+    made = immortalize_heap(tuple(resources))
+    if made == -2:
+        raise MemoryError("immortalize_init_heap")
+    return made
 
 
 def kept_arenas():

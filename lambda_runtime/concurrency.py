@@ -26,7 +26,7 @@ import _signal as signal  # not `signal`: its IntEnum wrappers import enum (~1 m
 import sys
 import time
 
-from _lambda_runtime import RuntimeApiClient, RuntimeApiError, lifecycle, serve
+from _lambda_runtime import RuntimeApiClient, RuntimeApiError, immortalize_init_heap, lifecycle, serve
 
 from . import shutdown
 
@@ -129,6 +129,12 @@ def run(address, function, count, graceful):
     # collection writes into every object it examines, which in each worker would copy the
     # pages of the shared heap. A worker's own objects are collected as usual.
     gc.collect()
+    # On CPython 3.12+ every object alive now is made immortal (but those that must still be
+    # finalized or freed: native/immortal.pxd), so that the workers' reference counting does
+    # not write into the shared heap either. It walks the collector's lists, which do not
+    # include the frozen generation: the init's objects are unfrozen for it.
+    gc.unfreeze()
+    immortalize_init_heap()
     gc.freeze()
     workers = set()
     deaths = []

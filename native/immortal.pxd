@@ -1,0 +1,173 @@
+"""The init's heap made immortal before the Managed-Instances fork: what keeps the workers'
+reference counting from copying the pages they share.
+
+With AWS_LAMBDA_MAX_CONCURRENCY=N the supervisor forks N workers that share the init's heap
+copy-on-write (lambda_runtime/concurrency.py). Every Py_INCREF/Py_DECREF a worker does on an
+object the init made (a module global read, a class instantiated, a constant loaded) writes
+that object's reference count, and the kernel copies the whole 4 KiB page for it: with
+boto3, ~8 MiB of the shared heap per worker, most pages differing from the supervisor's in
+0-3 words. CPython 3.12 and 3.13 (64-bit, with the GIL) treat an object whose reference
+count has its low 32 bits all set as immortal (Include/object.h: Py_INCREF saturates and
+does not store, Py_DECREF tests the sign bit and returns): immortalize_heap() sets that
+count on the objects the init left alive, so the workers only read them.
+
+The trade-off: an immortal object is never freed, so an init object the handler drops in a
+worker stays allocated (its memory was shared with the supervisor's copy anyway and is not
+returned to the system), and sys.getrefcount() of one is 4294967295. Not made immortal,
+because dropping the last reference to them must still do something:
+  * objects whose type has a finalizer (tp_finalize, tp_del, __del__): files, sockets,
+    generators, coroutines, a class with __del__ - they must still be finalized;
+  * weak references (a dropped one must leave its referent's list, or its callback would
+    still run when the referent dies) and objects a weak reference with a callback points
+    at (WeakValueDictionary values, WeakSet members, weakref.finalize targets: the callback
+    must still run when the program drops them);
+  * objects of the types in `resource_types` (the runtime's Connection, mmap.mmap,
+    select.epoll): their deallocation closes a file descriptor or unmaps memory without a
+    finalizer.
+Objects already immortal (None, small ints, interned strings, Nuitka's constants) are left
+as they are. Anything referenced only by a skipped object is not reached through it.
+
+Compiled only for CPython 3.12/3.13 with the GIL on a 64-bit build: 3.11 has no immortal
+objects (setting the count there would be a leak counter that overflows), the free-threaded
+build keeps its counts in other fields, and 3.14 changed the field's layout (ob_flags);
+elsewhere immortalize_heap() does nothing and returns -1.
+"""
+
+cdef extern from *:
+    """
+    #if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030E0000 && !defined(Py_GIL_DISABLED) \\
+        && SIZEOF_VOID_P == 8
+    #define IMMORTAL_HEAP_SUPPORTED 1
+
+    typedef struct {
+        PyObject **stack;          /* untracked objects made immortal whose referents are still to visit */
+        Py_ssize_t depth, room;
+        PyObject *del_name;        /* "__del__" */
+        PyObject *resource_types;  /* tuple of types, see the module docstring */
+        Py_ssize_t count;
+        int failed;
+    } immortal_walk;
+
+    static int immortal_has_callback_weakref(PyObject *op) {
+        Py_ssize_t offset = Py_TYPE(op)->tp_weaklistoffset;
+        PyWeakReference *ref;
+        if (offset == 0)
+            return 0;
+        /* heap types and instances (static builtin types are immortal already, never asked) */
+        for (ref = *(PyWeakReference **)((char *)op + offset); ref != NULL; ref = ref->wr_next)
+            if (ref->wr_callback != NULL)
+                return 1;
+        return 0;
+    }
+
+    static int immortal_eligible(immortal_walk *walk, PyObject *op) {
+        PyTypeObject *type = Py_TYPE(op);
+        Py_ssize_t i, n;
+        if (_Py_IsImmortal(op))
+            return 0;
+        if (type->tp_finalize != NULL || type->tp_del != NULL)
+            return 0;
+        if ((type->tp_flags & Py_TPFLAGS_HEAPTYPE) && _PyType_Lookup(type, walk->del_name) != NULL)
+            return 0;
+        if (PyWeakref_Check(op) || immortal_has_callback_weakref(op))
+            return 0;
+        n = PyTuple_GET_SIZE(walk->resource_types);
+        for (i = 0; i < n; i++)
+            if (PyType_IsSubtype(type, (PyTypeObject *)PyTuple_GET_ITEM(walk->resource_types, i)))
+                return 0;
+        return 1;
+    }
+
+    static void immortal_set(immortal_walk *walk, PyObject *op) {
+        op->ob_refcnt = _Py_IMMORTAL_REFCNT;
+        walk->count++;
+    }
+
+    static int immortal_push(immortal_walk *walk, PyObject *op) {
+        if (walk->depth == walk->room) {
+            Py_ssize_t room = walk->room ? walk->room * 2 : 1024;
+            PyObject **stack = (PyObject **)PyMem_RawRealloc(walk->stack, room * sizeof(PyObject *));
+            if (stack == NULL) {
+                walk->failed = 1;
+                return -1;
+            }
+            walk->stack = stack;
+            walk->room = room;
+        }
+        walk->stack[walk->depth++] = op;
+        return 0;
+    }
+
+    /* A referent of an object being made immortal. A tracked one is visited by the walk
+       over the collector's lists itself; an untracked one (a string, an int, a tuple or
+       dict of such, a code object) is reached only this way. */
+    static int immortal_visit_referent(PyObject *op, void *arg) {
+        immortal_walk *walk = (immortal_walk *)arg;
+        if (op == NULL || (PyObject_IS_GC(op) && PyObject_GC_IsTracked(op)))
+            return 0;
+        if (!immortal_eligible(walk, op))
+            return 0;
+        immortal_set(walk, op);
+        return immortal_push(walk, op);
+    }
+
+    /* The referents of op, whose traverse function is not enough for a code object
+       (code objects are not GC objects: they have none). */
+    static int immortal_referents(immortal_walk *walk, PyObject *op) {
+        PyTypeObject *type = Py_TYPE(op);
+        if (PyCode_Check(op)) {
+            PyCodeObject *code = (PyCodeObject *)op;
+            PyObject *parts[] = {code->co_consts, code->co_names, code->co_exceptiontable,
+                                 code->co_localsplusnames, code->co_localspluskinds, code->co_filename,
+                                 code->co_name, code->co_qualname, code->co_linetable};
+            size_t i;
+            for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+                if (immortal_visit_referent(parts[i], walk) < 0)
+                    return -1;
+            return 0;
+        }
+        if (PyType_IS_GC(type) && type->tp_traverse != NULL)
+            return type->tp_traverse(op, immortal_visit_referent, walk);
+        return 0;
+    }
+
+    /* PyUnstable_GC_VisitObjects' callback: one object of the collector's lists. */
+    static int immortal_visit_tracked(PyObject *op, void *arg) {
+        immortal_walk *walk = (immortal_walk *)arg;
+        if (!immortal_eligible(walk, op))
+            return 1;
+        immortal_set(walk, op);
+        if (immortal_referents(walk, op) < 0)
+            return 0;
+        while (walk->depth > 0) {
+            if (immortal_referents(walk, walk->stack[--walk->depth]) < 0)
+                return 0;
+        }
+        return 1;
+    }
+
+    /* How many objects were made immortal; -1 where this build cannot (see the docstring),
+       -2 out of memory (those made immortal so far stay so). */
+    static Py_ssize_t immortalize_heap(PyObject *resource_types) {
+        immortal_walk walk = {NULL, 0, 0, NULL, resource_types, 0, 0};
+        walk.del_name = PyUnicode_InternFromString("__del__");
+        if (walk.del_name == NULL) {
+            PyErr_Clear();
+            return -2;
+        }
+        PyUnstable_GC_VisitObjects(immortal_visit_tracked, &walk);
+        PyMem_RawFree(walk.stack);
+        Py_DECREF(walk.del_name);
+        return walk.failed ? -2 : walk.count;
+    }
+
+    #else
+    #define IMMORTAL_HEAP_SUPPORTED 0
+    static Py_ssize_t immortalize_heap(PyObject *resource_types) {
+        (void)resource_types;
+        return -1;
+    }
+    #endif
+    """
+    bint IMMORTAL_HEAP_SUPPORTED
+    Py_ssize_t immortalize_heap(tuple resource_types) noexcept
