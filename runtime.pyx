@@ -30,8 +30,11 @@ from cpython.exc cimport PyErr_CheckSignals
 from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_GET_LENGTH
 from libc.string cimport strlen
 
+cdef extern from "<malloc.h>":
+    int malloc_trim(size_t pad) nogil
+
 from arenas cimport arenas_kept, keep_freed_arenas
-from immortal cimport IMMORTAL_HEAP_SUPPORTED, immortalize_heap
+from immortal cimport IMMORTAL_HEAP_SUPPORTED, fill_object_pools, immortalize_heap
 from bytebuf cimport ByteBuf, buf_decimal, buf_free, buf_init, buf_put
 from _lambda_http cimport (ResponseParser, H_CLIENT_CONTEXT, H_COGNITO_IDENTITY, H_CONTENT_TYPE,
                            H_DEADLINE_MS, H_EXTENSION_ID, H_FUNCTION_ARN, H_REQUEST_ID, H_TENANT_ID,
@@ -991,24 +994,30 @@ cdef object refused(Contract contract, Invocation inv, outcome, failure):
 
 
 def immortalize_init_heap():
-    """Makes the objects alive now immortal (native/immortal.pxd): lambda_runtime.concurrency
-    calls it just before forking its workers, with the init's objects back in the collector's
-    lists (gc.unfreeze()). Returns how many objects it made immortal, or -1 where the
-    interpreter has no immortal objects to make (CPython 3.11, free-threaded 3.13)."""
+    """Readies the heap for the Managed-Instances fork (lambda_runtime.concurrency calls it
+    just before forking, with the init's objects back in the collector's lists:
+    gc.unfreeze()): on CPython 3.12/3.13 the objects alive now are made immortal and the
+    pymalloc pools' holes taken (native/immortal.pxd); then glibc's free heap pages are
+    given back (malloc_trim), so a worker that allocates there gets a zero page instead of a
+    copy. Returns (objects made immortal, bytes of pool holes taken): (-1, -1) where the
+    interpreter has no immortal objects (CPython 3.11, a free-threaded build)."""
     import sys
 
-    if not IMMORTAL_HEAP_SUPPORTED:
-        return -1
-    # Deallocating these closes a descriptor or unmaps memory, and they have no finalizer.
-    resources = [Connection]
-    for module, name in (("mmap", "mmap"), ("select", "epoll"), ("select", "devpoll"), ("select", "kqueue")):
-        kind = getattr(sys.modules.get(module), name, None)
-        if isinstance(kind, type):
-            resources.append(kind)
-    made = immortalize_heap(tuple(resources))
-    if made == -2:
-        raise MemoryError("immortalize_init_heap")
-    return made
+    cdef Py_ssize_t made = -1, filled = -1
+    if IMMORTAL_HEAP_SUPPORTED:
+        # Deallocating these closes a descriptor or a handle, and they have no finalizer.
+        resources = [Connection]
+        for module, name in (("mmap", "mmap"), ("select", "epoll"), ("select", "devpoll"), ("select", "kqueue"),
+                             ("sqlite3", "Connection"), ("sqlite3", "Blob"), ("_multiprocessing", "SemLock")):
+            kind = getattr(sys.modules.get(module), name, None)
+            if isinstance(kind, type):
+                resources.append(kind)
+        made = immortalize_heap(tuple(resources))
+        if made == -2:
+            raise MemoryError("immortalize_init_heap")
+        filled = fill_object_pools()
+    malloc_trim(0)
+    return made, filled
 
 
 def kept_arenas():
