@@ -30,9 +30,6 @@ from cpython.exc cimport PyErr_CheckSignals
 from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_GET_LENGTH
 from libc.string cimport strlen
 
-cdef extern from "<malloc.h>":
-    int malloc_trim(size_t pad) nogil
-
 from arenas cimport arenas_kept, keep_freed_arenas
 from immortal cimport IMMORTAL_HEAP_SUPPORTED, fill_object_pools, immortalize_heap
 from bytebuf cimport ByteBuf, buf_decimal, buf_free, buf_init, buf_put
@@ -997,10 +994,9 @@ def immortalize_init_heap():
     """Readies the heap for the Managed-Instances fork (lambda_runtime.concurrency calls it
     just before forking, with the init's objects back in the collector's lists:
     gc.unfreeze()): on CPython 3.12/3.13 the objects alive now are made immortal and the
-    pymalloc pools' holes taken (native/immortal.pxd); then glibc's free heap pages are
-    given back (malloc_trim), so a worker that allocates there gets a zero page instead of a
-    copy. Returns (objects made immortal, bytes of pool holes taken): (-1, -1) where the
-    interpreter has no immortal objects (CPython 3.11, a free-threaded build)."""
+    pymalloc pools' holes taken (native/immortal.pxd). Returns (objects made immortal, bytes
+    of pool holes taken); (-1, -1) where the interpreter has no immortal objects (CPython
+    3.11, a free-threaded build), and nothing is done."""
     import sys
 
     cdef Py_ssize_t made = -1, filled = -1
@@ -1016,7 +1012,6 @@ def immortalize_init_heap():
         if made == -2:
             raise MemoryError("immortalize_init_heap")
         filled = fill_object_pools()
-    malloc_trim(0)
     return made, filled
 
 

@@ -6,6 +6,13 @@ imported once, then the process forks N workers that share that memory copy-on-w
 own Runtime API connection and runs the ordinary serve() loop, so every worker keeps its
 own module globals from then on (state is per worker, as with AWS's processes).
 
+Before the fork, on CPython 3.12+ (Managed Instances run 3.13 and later), the objects alive
+are made immortal (_lambda_runtime.immortalize_init_heap, native/immortal.pxd), so that a
+worker's reference counting does not copy the shared pages: an object the init made is then
+never freed, even when a worker drops it, and sys.getrefcount() of one is 4294967295;
+objects that must still be finalized or freed when dropped (a __del__, a file, a weakref
+callback's target, ...) stay ordinary.
+
 The parent is a supervisor and never serves: it holds the graceful-shutdown extension,
 waits for its workers, and
   * reports a worker that died (stderr: pid, exit status or signal) and forks a

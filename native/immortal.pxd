@@ -25,13 +25,17 @@ immortal, because dropping the last reference to them must still do something:
     still run when the referent dies) and objects a weak reference with a callback points
     at (WeakValueDictionary values, WeakSet members, weakref.finalize targets, logging's
     handlers: the callback must run when the program drops them);
-  * memoryviews: while one is alive, the object it views stays exported (a bytearray
-    could not be resized again);
+  * memoryviews and pickle.PickleBuffers: while one is alive, the object it views stays
+    exported (a bytearray could not be resized again);
   * objects of the types in `resource_types` (the runtime's Connection, mmap.mmap,
     select.epoll, sqlite3's connections, multiprocessing's semaphores): their deallocation
     closes a file descriptor or a handle and they have no finalizer.
 Objects already immortal (None, small ints, interned strings, Nuitka's constants) are left
-as they are. What only a skipped object refers to is not reached through it.
+as they are. What only a skipped object refers to is not reached through it. Not told apart:
+an extension type whose deallocation releases something else than memory and that has no
+finalizer (a Cython `cdef class` closing a descriptor in `__dealloc__`: give it a `__del__`,
+or list it above), and code that reads reference counts (numpy's `ndarray.resize()` refuses
+an array whose count is not 1 or 2: pass refcheck=False).
 
 fill_object_pools() then takes every free block of the pymalloc pools in use (each size
 class's, up to the first fresh pool; a few hundred KiB for boto3, never given back), so a
@@ -86,7 +90,8 @@ cdef extern from *:
             return 0;
         if ((type->tp_flags & Py_TPFLAGS_HEAPTYPE) && _PyType_Lookup(type, walk->del_name) != NULL)
             return 0;
-        if (PyWeakref_Check(op) || PyMemoryView_Check(op) || immortal_has_callback_weakref(op))
+        if (PyWeakref_Check(op) || PyMemoryView_Check(op) || Py_IS_TYPE(op, &PyPickleBuffer_Type)
+                || immortal_has_callback_weakref(op))
             return 0;
         n = PyTuple_GET_SIZE(walk->resource_types);
         for (i = 0; i < n; i++)
