@@ -154,7 +154,9 @@ cdef extern from *:
                     return -1;
             return 0;
         }
-        if (PyType_IS_GC(type) && type->tp_traverse != NULL)
+        /* PyObject_IS_GC, not the type's flag: a static type object is of a GC type, but
+           not a GC object (tp_is_gc), and 3.12's type_traverse aborts on one */
+        if (PyObject_IS_GC(op) && type->tp_traverse != NULL)
             return type->tp_traverse(op, immortal_visit_referent, walk);
         return 0;
     }

@@ -4,7 +4,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -228,12 +227,3 @@ def test_init_objects_stay_ordinary_on_3_11(api, start_bootstrap, tmp_path):
         assert 0 < answer["refcount"] < 100, answer  # Nuitka passes the global borrowed: 1
     assert _stop(running)[0] == 0
 
-
-@pytest.mark.skipif(sys.version_info >= (3, 12), reason="the test interpreter has immortal objects")
-def test_immortalize_init_heap_does_nothing_on_3_11(native_modules):
-    import _lambda_runtime
-
-    made_here = ["made here"]
-    before = sys.getrefcount(made_here)
-    assert _lambda_runtime.immortalize_init_heap() == (-1, -1)
-    assert sys.getrefcount(made_here) == before
