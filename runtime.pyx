@@ -31,6 +31,7 @@ from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_GET_LENGTH
 from libc.string cimport strlen
 
 from arenas cimport arenas_kept, keep_freed_arenas
+from immortal cimport IMMORTAL_HEAP_SUPPORTED, fill_object_pools, immortalize_heap
 from bytebuf cimport ByteBuf, buf_decimal, buf_free, buf_init, buf_put
 from _lambda_http cimport (ResponseParser, H_CLIENT_CONTEXT, H_COGNITO_IDENTITY, H_CONTENT_TYPE,
                            H_DEADLINE_MS, H_EXTENSION_ID, H_FUNCTION_ARN, H_REQUEST_ID, H_TENANT_ID,
@@ -987,6 +988,31 @@ cdef object refused(Contract contract, Invocation inv, outcome, failure):
         print("lambda-runtime: invocation %s: %s" % (inv.request_id, failure), file=sys.stderr, flush=True)
         return None
     raise RuntimeApiError("invocation %s: %s" % (inv.request_id, failure)) from None
+
+
+def immortalize_init_heap():
+    """Readies the heap for the Managed-Instances fork (lambda_runtime.concurrency calls it
+    just before forking, with the init's objects back in the collector's lists:
+    gc.unfreeze()): on CPython 3.12/3.13 the objects alive now are made immortal and the
+    pymalloc pools' holes taken (native/immortal.pxd). Returns (objects made immortal, bytes
+    of pool holes taken); (-1, -1) where the interpreter has no immortal objects (CPython
+    3.11, a free-threaded build), and nothing is done."""
+    import sys
+
+    cdef Py_ssize_t made = -1, filled = -1
+    if IMMORTAL_HEAP_SUPPORTED:
+        # Deallocating these closes a descriptor or a handle, and they have no finalizer.
+        resources = [Connection]
+        for module, name in (("mmap", "mmap"), ("select", "epoll"), ("select", "devpoll"), ("select", "kqueue"),
+                             ("sqlite3", "Connection"), ("sqlite3", "Blob"), ("_multiprocessing", "SemLock")):
+            kind = getattr(sys.modules.get(module), name, None)
+            if isinstance(kind, type):
+                resources.append(kind)
+        made = immortalize_heap(tuple(resources))
+        if made == -2:
+            raise MemoryError("immortalize_init_heap")
+        filled = fill_object_pools()
+    return made, filled
 
 
 def kept_arenas():

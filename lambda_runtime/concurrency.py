@@ -6,6 +6,13 @@ imported once, then the process forks N workers that share that memory copy-on-w
 own Runtime API connection and runs the ordinary serve() loop, so every worker keeps its
 own module globals from then on (state is per worker, as with AWS's processes).
 
+Before the fork, on CPython 3.12+ (Managed Instances run 3.13 and later), the objects alive
+are made immortal (_lambda_runtime.immortalize_init_heap, native/immortal.pxd), so that a
+worker's reference counting does not copy the shared pages: an object the init made is then
+never freed, even when a worker drops it, and sys.getrefcount() of one is 4294967295;
+objects that must still be finalized or freed when dropped (a __del__, a file, a weakref
+callback's target, ...) stay ordinary.
+
 The parent is a supervisor and never serves: it holds the graceful-shutdown extension,
 waits for its workers, and
   * reports a worker that died (stderr: pid, exit status or signal) and forks a
@@ -26,7 +33,7 @@ import _signal as signal  # not `signal`: its IntEnum wrappers import enum (~1 m
 import sys
 import time
 
-from _lambda_runtime import RuntimeApiClient, RuntimeApiError, lifecycle, serve
+from _lambda_runtime import RuntimeApiClient, RuntimeApiError, immortalize_init_heap, lifecycle, serve
 
 from . import shutdown
 
@@ -129,6 +136,12 @@ def run(address, function, count, graceful):
     # collection writes into every object it examines, which in each worker would copy the
     # pages of the shared heap. A worker's own objects are collected as usual.
     gc.collect()
+    # On CPython 3.12+ every object alive now is made immortal (but those that must still be
+    # finalized or freed: native/immortal.pxd), so that the workers' reference counting does
+    # not write into the shared heap either. It walks the collector's lists, which do not
+    # include the frozen generation: the init's objects are unfrozen for it.
+    gc.unfreeze()
+    immortalize_init_heap()
     gc.freeze()
     workers = set()
     deaths = []

@@ -48,7 +48,7 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("program", [COMPILED, CPYTHON], indirect=True)
 
 
-BUILD_FIXTURES = {"test_build", "real_build", "arm64_boto3_build"}  # each compiles a bootstrap
+BUILD_FIXTURES = {"test_build", "real_build", "arm64_boto3_build", "py313_build"}  # each compiles a bootstrap
 
 
 def needs_bootstrap(item):
@@ -117,6 +117,18 @@ def real_build(request):
     stdlib, data files) built once per test run. LAMBDA_TEST_REAL_DIST=DIR reuses a build."""
     return _build_once(request, "the real-function bootstrap", "real", REAL_FUNCTION, "aws.handler",
                        "LAMBDA_TEST_REAL_DIST")
+
+
+TARGET_HANDLERS = os.path.join(TESTS, "target_handlers")
+
+
+@pytest.fixture(scope="session")
+def py313_build(request):
+    """tests/target_handlers built for CPython 3.13 once per test run (test_targets: the
+    target; test_concurrency: Managed Instances' immortal init heap, which needs 3.12+).
+    LAMBDA_TEST_PY313_DIST=DIR reuses a build."""
+    return _build_once(request, "the CPython 3.13 bootstrap", "py313", TARGET_HANDLERS, "app.echo",
+                       "LAMBDA_TEST_PY313_DIST", "--python", "3.13")
 
 
 ARM64_BOTO3_FUNCTION = os.path.join(TESTS, "functions", "arm64_boto3")

@@ -3,9 +3,13 @@
 import json
 import os
 import signal
+import subprocess
 import time
 
-from conftest import wait_until
+import pytest
+
+from conftest import RunningBootstrap, wait_until
+from devtools.mock_runtime_api import lambda_env
 
 N = 4
 
@@ -146,3 +150,80 @@ def test_workers_that_keep_dying_end_the_runtime(api, start_bootstrap, tmp_path)
     assert running.wait(5) == 1
     _, err = running.output()
     assert "giving up" in err
+
+
+# -- the init's heap made immortal before the fork (native/immortal.pxd) -----------------------
+# Managed Instances run CPython 3.13+ (the 3.13 build of tests/target_handlers); 3.11 has no
+# immortal objects, and there the init's objects stay ordinary ones.
+
+IMMORTAL = 2 ** 31
+
+
+@pytest.fixture
+def start_py313(py313_build, api):
+    """start_py313(handler, concurrency) -> RunningBootstrap: the 3.13 bootstrap against `api`."""
+    started = []
+
+    def start(handler, concurrency=N):
+        env = {"AWS_LAMBDA_MAX_CONCURRENCY": str(concurrency)} if concurrency else {}
+        process = subprocess.Popen([py313_build.bootstrap],
+                                   env=lambda_env(py313_build.bootstrap, api.address, handler=handler, env=env),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        started.append(RunningBootstrap(process, api))
+        return started[-1]
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+def test_init_objects_are_immortal_in_a_3_13_worker_but_what_must_be_freed(api, start_py313):
+    running = start_py313("managed.state")
+    api.wait_for_next_poll(N)
+    workers = _children(running.process.pid)
+    answers = [json.loads(api.wait_result(rid).body) for rid in [api.enqueue({}) for _ in range(2 * N)]]
+    assert {a["pid"] for a in answers} <= set(workers)
+    for answer in answers:
+        assert answer["version_info"] == [3, 13]
+        assert answer["immortal"] == {"plain": True, "class": True, "function": True, "module": True,
+                                      "del": False, "finalize": False, "weak value": False, "view": False,
+                                      "file": False}, answer
+        assert answer["events"] == []
+    assert _stop(running)[0] == 0
+
+
+def test_without_concurrency_nothing_is_made_immortal(api, start_py313):
+    start_py313("managed.state", concurrency=None)
+    answer = json.loads(api.wait_result(api.enqueue({})).body)
+    assert answer["version_info"] == [3, 13]
+    assert not any(answer["immortal"].values()), answer
+
+
+def test_a_3_13_worker_still_finalizes_what_the_init_made_and_it_drops(api, start_py313):
+    running = start_py313("managed.drop")
+    api.wait_for_next_poll(N)
+    answers = [json.loads(api.wait_result(rid).body) for rid in [api.enqueue({}) for _ in range(N)]]
+    for answer in answers:  # each worker drops its own copy
+        assert answer["events"] == ["__del__", "finalize"], answer
+        assert answer["file_closed"] and answer["weak value gone"] and answer["buffer resizable"], answer
+    assert _stop(running)[0] == 0
+
+
+def test_3_13_workers_answer_correctly(api, start_py313):
+    running = start_py313("app.echo")
+    api.wait_for_next_poll(N)
+    events = [{"n": i, "text": "é" * i, "items": list(range(i))} for i in range(8 * N)]
+    rids = [api.enqueue(event) for event in events]
+    assert [json.loads(api.wait_result(rid).body) for rid in rids] == events
+    assert _stop(running)[0] == 0
+
+
+def test_init_objects_stay_ordinary_on_3_11(api, start_bootstrap, tmp_path):
+    running = _start(start_bootstrap, tmp_path, "lifecycle.refcount")
+    api.wait_for_next_poll(N)
+    for rid in [api.enqueue({}) for _ in range(N)]:
+        answer = json.loads(api.wait_result(rid).body)
+        assert answer["version_info"] == [3, 11]
+        assert 0 < answer["refcount"] < 100, answer  # Nuitka passes the global borrowed: 1
+    assert _stop(running)[0] == 0
+

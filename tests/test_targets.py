@@ -11,13 +11,12 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conftest import BUILD_ROOT, ROOT, TESTS
+from conftest import BUILD_ROOT, ROOT, TARGET_HANDLERS
 
 from buildtools import elf_check, frozen_modules, targets
 from devtools import facts
 from devtools.mock_runtime_api import MockRuntimeAPI, lambda_env
 
-TARGET_HANDLERS = os.path.join(TESTS, "target_handlers")
 ON_X86_64 = facts.host_arch() == "x86_64"
 
 
@@ -50,8 +49,8 @@ def arm64():
 
 
 @pytest.fixture(scope="module")
-def py313():
-    return build("py313", "--python", "3.13")
+def py313(py313_build):
+    return py313_build  # conftest's, built once per run: test_concurrency runs it too
 
 
 def start(bootstrap, api, handler, env=None):

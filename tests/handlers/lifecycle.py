@@ -39,6 +39,16 @@ def sleep(event, context):
     return {"slept": seconds, "pid": os.getpid(), "request_id": context.aws_request_id}
 
 
+def refcount(event, context):
+    """sys.getrefcount() of an object made at import: immortal in a worker only on 3.12+."""
+    import sys
+
+    return {"pid": os.getpid(), "version_info": list(sys.version_info[:2]), "refcount": sys.getrefcount(_MADE_AT_INIT)}
+
+
+_MADE_AT_INIT = ["made at init"]
+
+
 def touch(event, context):
     """Reads the ballast (so it is resident) and answers with its length."""
     return {"pid": os.getpid(), "ballast": len(BALLAST)}
