@@ -97,6 +97,7 @@ class RegexRecorder:
     def __init__(self):
         from re import _compiler
 
+        self.runtime = runtime_module("regex_cache")
         self.table = {}
         self._compiler = _compiler
         self._original = _compiler.compile
@@ -137,7 +138,7 @@ class RegexRecorder:
         self._compiler._sre = self._real_sre
 
     def header(self):
-        return runtime_module("regex_cache").header(self._real_sre)
+        return self.runtime.header(self._real_sre)
 
     def summary(self):
         return "regex table: %d patterns" % len(self.table)
@@ -180,7 +181,6 @@ class CodegenRecorder:
 
 def train(modules, recorders):
     """Imports `modules` with the recorders on; returns the names that failed to import."""
-    import importlib
     import types
 
     for recorder in recorders:
@@ -210,17 +210,17 @@ def _main():
     parser.add_argument("modules", nargs="*")
     args = parser.parse_args()
     sys.path[:0] = args.path
-    recorders = {"regex_cache": RegexRecorder(), "codegen_cache": CodegenRecorder()}
-    failed = train(args.modules, list(recorders.values()))
-    for name, recorder in recorders.items():
+    recorders = [RegexRecorder(), CodegenRecorder()]
+    failed = train(args.modules, recorders)
+    for recorder in recorders:
         if recorder.table:  # none at all: the build ships no file
-            out = os.path.join(args.dist, runtime_module(name).FILE)
+            out = os.path.join(args.dist, recorder.runtime.FILE)
             os.makedirs(os.path.dirname(out), exist_ok=True)
             with open(out, "wb") as f:
                 marshal.dump((recorder.header(), recorder.table), f)
     print("imported %d modules%s" % (len(args.modules), " (%d did not import: %s)" % (
         len(failed), ", ".join(failed[:8])) if failed else ""))
-    print("; ".join(recorder.summary() for recorder in recorders.values()))
+    print("; ".join(recorder.summary() for recorder in recorders))
 
 
 if __name__ == "__main__":

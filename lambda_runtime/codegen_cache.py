@@ -30,9 +30,9 @@ def load(path):
     if path not in _tables:
         try:
             with open(path, "rb") as f:
-                made_for, table = marshal.loads(f.read())
+                made_for, table = marshal.loads(f.read())  # as regex_cache reads its table
             _tables[path] = table if made_for == header() else None
-        except (OSError, EOFError, ValueError, TypeError):
+        except (OSError, EOFError, ValueError, TypeError):  # none, or damaged
             _tables[path] = None
     return _tables[path]
 

@@ -23,14 +23,10 @@ def install(re, path):
     another interpreter made it."""
     try:
         with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return False
-    try:
-        # loads(), not load(f): load reads a file object piecemeal, a method call per value
-        # (3.4 ms for boto3's 82 KB table instead of 0.2).
-        made_for, table = marshal.loads(data)
-    except (EOFError, ValueError, TypeError):
+            # loads(), not load(f): load reads a file object piecemeal, a method call per
+            # value (3.4 ms for boto3's 82 KB table instead of 0.2).
+            made_for, table = marshal.loads(f.read())
+    except (OSError, EOFError, ValueError, TypeError):  # none, or damaged
         return False
     compiler = re._compiler
     if made_for != header(compiler._sre):
