@@ -277,6 +277,7 @@ def run_nuitka(python, args, target, project, c_files, compiler_path, deps, host
     python_path = [os.path.abspath(args.src)] + deps.directories + [ROOT]
     env["PYTHONPATH"] = os.pathsep.join(python_path)
     env["LAMBDA_NATIVE_MODULES"] = os.pathsep.join("%s=%s" % (name, c) for name, c in c_files)
+    env["LAMBDA_DEFERRED_IMPORT_PACKAGES"] = os.pathsep.join(deps.packages + deps.modules)
     env.update(target.to_env())
     if host_deps:  # the path of Nuitka's compile-time queries: this machine's wheels (nuitka_cross.py)
         env[nuitka_cross.HOST_PYTHONPATH] = os.pathsep.join(host_deps[1] if path == host_deps[0] else path

@@ -1,6 +1,6 @@
 """Nuitka user plugin for the Lambda bootstrap (loaded with --user-plugin=THIS_FILE).
 
-It does thirteen things Nuitka has no option for:
+It does fourteen things Nuitka has no option for:
 
 1. Links Cython-generated C modules (runtime.pyx, native/*.pyx, handler .pyx files)
    into the bootstrap as built-in modules: their C files are added to the build and a
@@ -58,6 +58,10 @@ It does thirteen things Nuitka has no option for:
     scan, which copies and compares every entry's name (~1,700 entries for boto3) on each
     import and each failed lookup: 3.4% of a boto3 function's start-up instructions.
 
+14. Defers module-level imports of some standard-library modules in third-party packages
+    until first use, where the importer cannot tell (buildtools/deferred_imports.py): the
+    source is rewritten as Nuitka reads it, and the module is still carried.
+
 (2), (3), (5), (6), (8), (9), (10), (11), (12) and (13) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;
 changing the pin means re-checking these patches (see README, "Build internals").
 """
@@ -69,11 +73,16 @@ from nuitka.plugins.PluginBase import NuitkaPluginBase
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import deferred_imports  # noqa: E402  (buildtools/deferred_imports.py, beside this file)
 import frozen_modules  # noqa: E402  (buildtools/frozen_modules.py, beside this file)
 import nuitka_cross  # noqa: E402
 from buildtools import targets  # noqa: E402
 
 PINNED_NUITKA = "4.3.3"
+
+# Top-level names of the third-party packages whose module-level stdlib imports may be
+# deferred (14): set by build.py, separated by os.pathsep.
+DEFERRED_IMPORT_PACKAGES = "LAMBDA_DEFERRED_IMPORT_PACKAGES"
 
 # (12) CPython maps its object arenas (1 MiB) empty, and the start-up fills its first one
 # page by page: ~256 page faults. Mapped with MAP_POPULATE, its pages come in one system
@@ -476,6 +485,20 @@ class LambdaBootstrapPlugin(NuitkaPluginBase):
         _install_static_source_patches()
         _ship_libz()
         self.native_modules = native_modules_from_env()
+        self.deferring_in = frozenset(filter(None, os.environ.get(DEFERRED_IMPORT_PACKAGES, "").split(os.pathsep)))
+        self.deferred = {}  # module name -> the modules its rewritten source imports on first use
+
+    def onModuleSourceCode(self, module_name, source_filename, source_code):
+        if module_name.getTopLevelPackageName() not in self.deferring_in:
+            return source_code
+        source_code, deferred = deferred_imports.defer_imports(source_code)
+        if deferred:
+            self.deferred[module_name.asString()] = deferred
+        return source_code
+
+    def getImplicitImports(self, module):
+        # The rewritten statement names its module in a string: still carried in the binary.
+        return self.deferred.get(module.getFullName().asString(), ())
 
     def getExtraLinkDirectories(self):
         return [self.target.link_dir] if self.target.link_dir else None

@@ -1,10 +1,12 @@
-"""Powertools for AWS Lambda: REST and HTTP API event handlers, batch processing of SQS
-records, the parser with pydantic models, and the logger."""
+"""Powertools for AWS Lambda: REST, HTTP API and AppSync event handlers, batch processing
+of SQS records, the parser with pydantic models, and the logger."""
 
+import sys
 from typing import List
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, APIGatewayRestResolver, AppSyncResolver
+from aws_lambda_powertools.event_handler import appsync as appsync_module
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.parser import BaseModel, event_parser, ValidationError
 from aws_lambda_powertools.utilities.parser.models import SqsModel
@@ -68,3 +70,33 @@ def sqs_model_handler(event, context):
     except ValidationError as error:
         return {"valid": False, "errors": len(error.errors())}
     return {"valid": True, "bodies": [r.body for r in parsed.Records]}
+
+
+# AppSync's resolver module imports asyncio at module level and uses it in its functions
+# only: the build defers that import to the first use (buildtools/deferred_imports.py).
+appsync = AppSyncResolver()
+
+
+@appsync.resolver(type_name="Query", field_name="getTodo")
+def get_todo(id):
+    return {"id": id, "title": "sync"}
+
+
+@appsync.async_batch_resolver(type_name="Query", field_name="getTodosLater")
+async def get_todos_later(event):  # the whole batch, run with asyncio.run
+    return [{"id": item.arguments["id"], "title": "async"} for item in event]
+
+
+def appsync_handler(event, context):
+    return appsync.resolve(event, context)
+
+
+def asyncio_state(event, context):
+    bound = appsync_module.__dict__["asyncio"]
+    return {"imported": "asyncio" in sys.modules, "bound": type(bound).__name__,
+            "is_the_module": bound is sys.modules.get("asyncio")}
+
+
+def dispatch(event, context):
+    """{"handler": a handler's name here, "event": its event}: several handlers in one process."""
+    return globals()[event["handler"]](event["event"], context)
