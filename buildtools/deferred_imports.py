@@ -13,10 +13,12 @@ of its attributes and puts the real module in its place in the importer's namesp
 Only where the stand-in cannot be told apart by the importer's own code:
   * the statement is `import M` or `import M as N` at module level (not inside try/if, so
     it is not guarding an optional dependency), one module per statement;
-  * M is one of DEFERRABLE: standard-library modules whose import does nothing but define
-    (no registration, no at-exit or at-fork hook before CPython 3.12 and, for asyncio's
-    at-fork hook from 3.12 on, the fork of Managed Instances imports every deferred module
-    first: lambda_runtime/concurrency.py);
+  * M is one of DEFERRABLE: standard-library modules whose import only defines names and
+    imports other modules. At-fork hooks on the way (random's reseeding, reached through
+    tempfile; asyncio's loop reset from CPython 3.12) only concern state made before a
+    fork, and a module first imported after one sets itself up there; the fork of
+    Managed Instances imports every deferred module first anyway
+    (lambda_runtime/concurrency.py);
   * every other mention of the bound name in the module is an attribute of it
     (`asyncio.gather`): no assignment, `del`, `global`, second import, plain use of the
     name (passing the module itself somewhere), or a submodule import that rebinds it.
@@ -26,9 +28,9 @@ time is paid then instead of at init.
 
 import ast
 
-# Standard-library modules whose import has no effect but defining their names (checked
-# for CPython 3.11-3.13), and that real packages import at module level for use in a few
-# functions.
+# Standard-library modules whose import only defines names and imports other modules
+# (read in CPython 3.11-3.13; at-fork hooks: see above), and that real packages import at
+# module level for use in a few functions.
 DEFERRABLE = frozenset({
     "asyncio",      # ~40 modules with ssl, socket, subprocess, concurrent.futures
     "bz2", "gzip", "lzma", "zipfile", "tarfile",
