@@ -14,11 +14,11 @@ Only where the stand-in cannot be told apart by the importer's own code:
   * the statement is `import M` or `import M as N` at module level (not inside try/if, so
     it is not guarding an optional dependency), one module per statement;
   * M is one of DEFERRABLE: standard-library modules whose import only defines names and
-    imports other modules. At-fork hooks on the way (random's reseeding, reached through
-    tempfile; asyncio's loop reset from CPython 3.12) only concern state made before a
-    fork, and a module first imported after one sets itself up there; the fork of
-    Managed Instances imports every deferred module first anyway
-    (lambda_runtime/concurrency.py);
+    imports other modules (random also seeds itself from os.urandom, at its first use
+    then). At-fork hooks on the way (random's reseeding; asyncio's loop reset from
+    CPython 3.12) only concern state made before a fork, and a module first imported
+    after one sets itself up there; the fork of Managed Instances imports every deferred
+    module first anyway (lambda_runtime/concurrency.py);
   * every other mention of the bound name in the module is an attribute of it
     (`asyncio.gather`): no assignment, `del`, `global`, second import, plain use of the
     name (passing the module itself somewhere), or a submodule import that rebinds it.
@@ -35,6 +35,7 @@ DEFERRABLE = frozenset({
     "asyncio",      # ~40 modules with ssl, socket, subprocess, concurrent.futures
     "bz2", "gzip", "lzma", "zipfile", "tarfile",
     "csv", "difflib", "pprint", "shutil", "tempfile",
+    "random",       # seeds itself at import; its at-fork reseeding: see above
     "subprocess", "uuid",
 })
 
