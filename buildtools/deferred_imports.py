@@ -79,6 +79,8 @@ def _only_attribute_uses(tree, name, statement):
             return False
         elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name == name:
             return False
+        elif isinstance(node, ast.MatchMapping) and node.rest == name:
+            return False
     return True
 
 

@@ -55,6 +55,8 @@ def test_an_alias_is_deferred_under_its_own_name():
     "import asyncio\nclass asyncio: pass\n",
     "import asyncio\ntry:\n    pass\nexcept Exception as asyncio:\n    pass\n",
     "import asyncio\nprint([asyncio for asyncio in ()])\n",
+    "import asyncio\nmatch {}:\n    case {**asyncio}:\n        pass\n",
+    "import asyncio\nmatch 1:\n    case asyncio:\n        pass\n",
     "import asyncio, gzip\n",                                    # two per statement
     "try:\n    import asyncio\nexcept ImportError:\n    asyncio = None\n",  # guarding an optional module
     "import json\ndef f(): return json.dumps(1)\n",              # not on the list
