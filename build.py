@@ -270,6 +270,8 @@ def run_nuitka(python, args, target, project, c_files, compiler_path, deps, host
     command += botocore_models.nuitka_options(deps)
     if "botocore" not in deps.packages:  # the baked-models loader (and mmap.so) serve botocore only
         command.append("--nofollow-import-to=lambda_runtime.botocore_loader")
+    if not deps.packages and not deps.modules:  # no third-party module to defer imports in
+        command.append("--nofollow-import-to=lambda_runtime.deferred_imports")
     command.append(main_script)
 
     env = dict(os.environ)

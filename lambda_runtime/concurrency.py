@@ -35,7 +35,7 @@ import time
 
 from _lambda_runtime import RuntimeApiClient, RuntimeApiError, immortalize_init_heap, lifecycle, serve
 
-from . import deferred_imports, shutdown
+from . import shutdown
 
 _CRASH_WINDOW = 10.0
 _STOP_TIMEOUT = 5.0
@@ -134,7 +134,10 @@ def run(address, function, count, graceful):
     # The standard-library imports deferred in third-party packages (deferred_imports) are
     # made now: the workers share those modules, and a module's at-fork hooks (asyncio's
     # from 3.12) are registered before the fork, as when the package imported it at once.
-    deferred_imports.import_all()
+    # The first stand-in made imports that module: without it there is none.
+    deferred = sys.modules.get("lambda_runtime.deferred_imports")
+    if deferred is not None:
+        deferred.import_all()
     # What was made since the init (init_gc froze the init's own objects) into the permanent
     # generation too, garbage collected first (cheap: frozen objects are not walked): a
     # collection writes into every object it examines, which in each worker would copy the
