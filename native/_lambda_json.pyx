@@ -197,18 +197,19 @@ cdef int write_key(ByteBuf *out, PyObject *key, bint first) except -1:
 
 cdef bint remember_key(WrittenKey *entry, PyObject *key) noexcept:
     """Fills entry with key (replacing what it held) if it is ASCII with nothing to escape
-    and at most KEY_OUT_CHARS long; False if not."""
+    and at most KEY_OUT_CHARS long; False if not, entry left as it was (still right for the
+    key it holds)."""
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(<object>key)
-    cdef const unsigned char *text
+    cdef unsigned char copied[KEY_OUT_CHARS]
     if n > KEY_OUT_CHARS or not PyUnicode_IS_ASCII(<object>key):
         return False
-    text = PyUnicode_1BYTE_DATA(<object>key)
-    if <Py_ssize_t>json_escape_copy(text, n, <unsigned char *>entry.text + 3) != n:
+    if <Py_ssize_t>json_escape_copy(PyUnicode_1BYTE_DATA(<object>key), n, copied) != n:
         return False
     Py_INCREF(<object>key)
     Py_XDECREF(entry.key)
     entry.key = key
     memcpy(entry.text, b', "', 3)
+    memcpy(entry.text + 3, copied, n)
     memcpy(entry.text + 3 + n, b'": ', 3)
     entry.len = n + 6
     return True

@@ -131,6 +131,19 @@ def test_keys_written_from_the_cache_or_not_encode_the_same(marshal):
     assert marshal.event_codec.dumps({"é" * 2: 1, "ab": 2}) == json.dumps({"é" * 2: 1, "ab": 2}).encode()
 
 
+def test_an_escaped_key_in_a_written_keys_slot_leaves_its_key_right(marshal):
+    """A key that needs escaping, landing in the slot of a key already written, must not
+    touch what that slot holds (Hypothesis found {'G4': None} written as {"$z": null})."""
+    cached = "".join(("G", "4"))
+    assert marshal.event_codec.dumps({cached: None}) == b'{"G4": null}'
+    slot = (id(cached) >> 4) & 255  # write_key's slot: the string's address
+    escaped = []
+    while not escaped or (id(escaped[-1]) >> 4) & 255 != slot:
+        escaped.append("".join(("$z\n", str(len(escaped)))))
+    assert marshal.event_codec.dumps({escaped[-1]: 1}) == json.dumps({escaped[-1]: 1}).encode()
+    assert marshal.event_codec.dumps({cached: None}) == b'{"G4": null}'
+
+
 def test_a_large_decode_leaves_the_collector_as_it_found_it(marshal):
     """Large documents are decoded with the cyclic collector paused (a decoded document has
     no cycle), and it is on again afterwards, also after an error; off stays off."""
