@@ -1,6 +1,6 @@
 """Nuitka user plugin for the Lambda bootstrap (loaded with --user-plugin=THIS_FILE).
 
-It does fourteen things Nuitka has no option for:
+It does fifteen things Nuitka has no option for:
 
 1. Links Cython-generated C modules (runtime.pyx, native/*.pyx, handler .pyx files)
    into the bootstrap as built-in modules: their C files are added to the build and a
@@ -62,7 +62,12 @@ It does fourteen things Nuitka has no option for:
     until first use, where the importer cannot tell (buildtools/deferred_imports.py): the
     source is rewritten as Nuitka reads it, and the module is still carried.
 
-(2), (3), (5), (6), (8), (9), (10), (11), (12) and (13) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;
+15. Releases a bytecode module's code object once the module ran. Nuitka's loader kept a
+    reference to what it unmarshalled, so every module's top-level code, and with it its
+    class bodies and their constants, stayed alive for the whole process (~1 MiB for a
+    boto3 function); CPython frees it.
+
+(2), (3), (5), (6), (8), (9), (10), (11), (12), (13) and (15) patch Nuitka internals, so the plugin refuses any Nuitka but the pinned one;
 changing the pin means re-checking these patches (see README, "Build internals").
 """
 
@@ -313,6 +318,15 @@ STATIC_SOURCE_PATCHES = {
         # the importlib package (and its warnings) at start-up.
         ('        importlib = PyImport_ImportModule("importlib._bootstrap");\n',
          '        importlib = PyImport_ImportModule("_frozen_importlib");\n'),
+        # (15) a bytecode module's code object released once it ran, and the file name it
+        # carried once it is replaced.
+        ("    PGO_onModuleExit(name, module == NULL);\n\n    Py_DECREF(module_path);\n",
+         "    PGO_onModuleExit(name, module == NULL);\n\n    Py_DECREF(module_path);\n"
+         "    Py_DECREF(code_object);\n"),
+        ("    code_object->co_filename = module_path;\n    Py_INCREF(module_path);\n",
+         "    PyObject *replaced_filename = code_object->co_filename;\n"
+         "    code_object->co_filename = module_path;\n    Py_INCREF(module_path);\n"
+         "    Py_XDECREF(replaced_filename);\n"),
     ],
     "CompiledFunctionType.c": [
         ('#include "CompiledCodeHelpers.c"\n', '#include "lambda_patched/CompiledCodeHelpers.c"\n'),

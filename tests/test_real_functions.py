@@ -186,6 +186,15 @@ def test_a_deferred_import_is_made_at_first_use(real_build, start_bootstrap, api
     assert after.json() == {"imported": True, "bound": "module", "is_the_module": True}
 
 
+def test_a_bytecode_module_frees_its_top_level_code_once_it_ran(real_build, real_deps, start_bootstrap, api):
+    """Nuitka plugin (15): a module carried as bytecode drops its top-level code (and with it
+    its class bodies) after running it, as CPython does; Nuitka's loader kept it alive."""
+    [ours] = invoke_all(start_bootstrap, api, "vendored_use.top_level_code", [{}], bootstrap=real_build.bootstrap)
+    [theirs] = run_awslambdaric("vendored_use.top_level_code", [{}], REAL_FUNCTION, [real_deps])
+    assert ours.json() == {"carried_as_bytecode": True, "top_level_code_alive": False}
+    assert theirs.json() == {"carried_as_bytecode": False, "top_level_code_alive": False}
+
+
 def test_powertools_logger_writes_json_lines(real_build, start_bootstrap, api):
     running = start_bootstrap("pt.rest_handler", bootstrap=real_build.bootstrap)
     api.wait_result(api.enqueue(_rest_event("GET", "/hello/ada"), request_id="pt-log-1"), timeout=30)
