@@ -195,6 +195,17 @@ def test_a_bytecode_module_frees_its_top_level_code_once_it_ran(real_build, real
     assert theirs.json() == {"carried_as_bytecode": False, "top_level_code_alive": False}
 
 
+def test_bytecode_modules_load_after_the_handler_replaced_the_binarys_fd(real_build, real_deps, start_bootstrap, api):
+    """Nuitka plugin (8): modules carried as bytecode are read from the binary through an fd
+    the bootstrap keeps on it; a handler that puts another file under that fd (closing fds,
+    dup2) still imports them, read through the mapping instead of from the other file (here
+    /dev/zero: unmarshalling its zeros would abort the process)."""
+    [ours] = invoke_all(start_bootstrap, api, "binary_reads.replaced_then_import", [{}], bootstrap=real_build.bootstrap)
+    [theirs] = run_awslambdaric("binary_reads.replaced_then_import", [{}], REAL_FUNCTION, [real_deps])
+    assert ours.json() == {"binary_fds": 1, "carried_as_bytecode": True, "search": 2}, ours.body
+    assert theirs.json() == {"binary_fds": 0, "carried_as_bytecode": False, "search": 2}
+
+
 def test_powertools_logger_writes_json_lines(real_build, start_bootstrap, api):
     running = start_bootstrap("pt.rest_handler", bootstrap=real_build.bootstrap)
     api.wait_result(api.enqueue(_rest_event("GET", "/hello/ada"), request_id="pt-log-1"), timeout=30)
