@@ -193,9 +193,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--no-build", action="store_true", help="measure the existing builds")
-    parser.add_argument("--also", action="append", default=[], metavar="NAME=BOOTSTRAP",
-                        help="measure another build of the boto3 function in the same rounds (e.g. one made "
-                             "with --compile-package botocore ...)")
+    parser.add_argument("--also", action="append", default=[], metavar="[FUNCTION:]NAME=BOOTSTRAP",
+                        help="measure another build of the boto3 function (or of FUNCTION: powertools) in the same "
+                             "rounds (e.g. one made with --compile-package botocore ...)")
     parser.add_argument("--concurrency-only", action="store_true",
                         help="only the AWS_LAMBDA_MAX_CONCURRENCY row (its 3.13 build made when missing)")
     args = parser.parse_args()
@@ -208,7 +208,12 @@ def main():
         functions = {"boto3": runtimes("boto3_app", env), "powertools": runtimes("powertools_app", {})}
         for spec in args.also:
             name, _, path = spec.partition("=")
-            functions["boto3"].append(measure.Runtime(name, [os.path.abspath(path)], "app.handler", env=env))
+            function, _, name = name.rpartition(":")
+            function = function or "boto3"
+            if function not in functions:
+                parser.error("--also %s: FUNCTION is one of %s" % (spec, ", ".join(functions)))
+            functions[function].append(measure.Runtime(name, [os.path.abspath(path)], "app.handler",
+                                                       env=env if function == "boto3" else {}))
         events = {"boto3": b"{}", "powertools": REST_EVENT}
         samples = {(f, rt.name): [] for f, rts in functions.items() for rt in rts}
         for _ in range(args.rounds):
