@@ -23,6 +23,7 @@ awscrt (the test venv has, through aws-sam-cli, and botocore imports it when pre
 """
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -167,8 +168,10 @@ def _children(pid):
         return [int(p) for p in f.read().split()]
 
 
-def concurrent_tree(runtime, workers=CONCURRENCY):
-    """(tree PSS MiB, one worker's RSS MiB) after 4 invocations per worker."""
+@contextlib.contextmanager
+def concurrent_workers(runtime, workers=CONCURRENCY):
+    """(supervisor pid, worker pids) of `runtime` run with AWS_LAMBDA_MAX_CONCURRENCY=workers,
+    after 4 invocations per worker; the process is stopped on leaving."""
     runtime = measure.Runtime(runtime.name, runtime.argv, runtime.handler, runtime.cwd,
                               dict(runtime.env, AWS_LAMBDA_MAX_CONCURRENCY=str(workers)))
     with MockRuntimeAPI() as api:
@@ -176,13 +179,17 @@ def concurrent_tree(runtime, workers=CONCURRENCY):
         try:
             for request_id in [api.enqueue(b"{}") for _ in range(4 * workers)]:
                 proc.result(request_id, 120)
-            supervisor = proc.popen.pid
-            children = _children(supervisor)
-            tree_pss = sum(_kib(pid, "smaps_rollup", "Pss") for pid in [supervisor] + children)
-            one = max(_kib(pid, "status", "VmRSS") for pid in children)
-            return tree_pss / 1024, one / 1024, len(children)
+            yield proc.popen.pid, _children(proc.popen.pid)
         finally:
             proc.stop()
+
+
+def concurrent_tree(runtime, workers=CONCURRENCY):
+    """(tree PSS MiB, one worker's RSS MiB, workers) after 4 invocations per worker."""
+    with concurrent_workers(runtime, workers) as (supervisor, children):
+        tree_pss = sum(_kib(pid, "smaps_rollup", "Pss") for pid in [supervisor] + children)
+        one = max(_kib(pid, "status", "VmRSS") for pid in children)
+        return tree_pss / 1024, one / 1024, len(children)
 
 
 def median(values):
@@ -213,7 +220,7 @@ def main():
             if function not in functions:
                 parser.error("--also %s: FUNCTION is one of %s" % (spec, ", ".join(functions)))
             functions[function].append(measure.Runtime(name, [os.path.abspath(path)], "app.handler",
-                                                       env=env if function == "boto3" else {}))
+                                                       env=functions[function][0].env))
         events = {"boto3": b"{}", "powertools": REST_EVENT}
         samples = {(f, rt.name): [] for f, rts in functions.items() for rt in rts}
         for _ in range(args.rounds):

@@ -3,8 +3,9 @@
 
     .test-venv/bin/python bench/worker_pages.py [BOOTSTRAP]   (root: reads /proc/PID/pagemap)
 
-Runs the boto3 function (default: its CPython 3.13 build from bench/real_functions.py) with
-AWS_LAMBDA_MAX_CONCURRENCY=16 against moto's server, 4 invocations per worker, then
+Runs the boto3 function (default: its CPython 3.13 build from bench/real_functions.py) as
+the concurrency row there runs it (real_functions.concurrent_workers: 16 workers, 4
+invocations each, against moto's server), then
 compares every present page of each worker with the supervisor's page at the same address:
 
 - shared: the same page frame (copy-on-write not broken);
@@ -30,10 +31,8 @@ sys.path.insert(0, BENCH)
 import measure  # noqa: E402
 import real_functions  # noqa: E402
 from devtools.local_services import MotoServer  # noqa: E402
-from devtools.mock_runtime_api import MockRuntimeAPI  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
-WORKERS = 16
 IMMORTAL_REFCNT = 0xFFFFFFFF
 TYPE_NAME_OFFSET = 24          # PyTypeObject.tp_name, after the variable-size object header
 CODE_FILENAME_OFFSET = 112     # PyCodeObject.co_filename (CPython 3.13, 64-bit)
@@ -173,19 +172,10 @@ def main():
     mib = lambda pages, n=1: pages * PAGE / 2 ** 20 / n  # noqa: E731
     moto = MotoServer()
     try:
-        env = dict(moto.env(), AWS_LAMBDA_MAX_CONCURRENCY=str(WORKERS))
-        runtime = measure.Runtime("bootstrap", [os.path.abspath(bootstrap)], "app.handler", env=env)
-        with MockRuntimeAPI() as api:
-            process = measure._Process(runtime, api)
-            try:
-                for request_id in [api.enqueue(b"{}") for _ in range(4 * WORKERS)]:
-                    process.result(request_id, 120)
-                supervisor = process.popen.pid
-                workers = real_functions._children(supervisor)
-                theirs, kinds = classify(supervisor, workers)
-                groups, code_files = copied_heap_writes(supervisor, workers[0], theirs)
-            finally:
-                process.stop()
+        runtime = measure.Runtime("bootstrap", [os.path.abspath(bootstrap)], "app.handler", env=moto.env())
+        with real_functions.concurrent_workers(runtime) as (supervisor, workers):
+            theirs, kinds = classify(supervisor, workers)
+            groups, code_files = copied_heap_writes(supervisor, workers[0], theirs)
     finally:
         moto.stop()
     print("supervisor: %.1f MiB present; %d workers, per worker (MiB):" % (mib(len(theirs)), len(workers)))

@@ -229,13 +229,11 @@ static dev_t lambda_exe_dev;
 static ino_t lambda_exe_ino;
 static uintptr_t lambda_exe_delta;      /* an address in the table minus its file offset */
 
-struct lambda_segment_search { uintptr_t low, high; int object; bool found; };
+struct lambda_segment_search { uintptr_t low, high; bool found; };
 
+/* Called for the program itself only (the first object; returning 1 ends the iteration). */
 static int lambdaFindTableSegment(struct dl_phdr_info *info, size_t size, void *data) {
     struct lambda_segment_search *search = (struct lambda_segment_search *)data;
-    if (search->object++ != 0) {
-        return 1; /* the first object is the program itself; the table is not elsewhere */
-    }
     for (int i = 0; i < info->dlpi_phnum; i++) {
         ElfW(Phdr) const *segment = &info->dlpi_phdr[i];
         uintptr_t start = info->dlpi_addr + segment->p_vaddr;
@@ -260,7 +258,7 @@ static bool lambdaPreadAll(int fd, char *buffer, size_t size, off_t offset) {
 }
 
 static void lambdaOpenExecutable(char const *low, char const *high) {
-    struct lambda_segment_search search = {(uintptr_t)low, (uintptr_t)high, 0, false};
+    struct lambda_segment_search search = {(uintptr_t)low, (uintptr_t)high, false};
     dl_iterate_phdr(lambdaFindTableSegment, &search);
     if (!search.found) { return; }
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
